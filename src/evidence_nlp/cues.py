@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+
 # Full-width digits, % and punctuation are common in Chinese documents: fold them first (NFKC),
 # so "１２％" and "12%" give the same cues.
 def fold_width(text: str) -> str:
@@ -22,7 +23,7 @@ _PAST = re.compile(
     r"同比|环比|较上年|比上年|较去年|比去年|较往年|与上年相比|与去年相比|较\d{4}年|比\d{4}年|"
     r"由\s*\d{4}\s*年?[^。；]{0,30}?(?:提[升高]|增[长加]|下降|降[低至]|减少|上升)|"
     r"从\s*\d{4}\s*年?[^。；]{0,30}?(?:提[升高]|增[长加]|下降|降[低至]|减少|上升)|"
-    r"(?:由|从)[^。；，]{0,20}?\d[^。；]{0,20}?(?:提[升高]|增[长加]|下降|降[低至]|减少|上升)(?:到|至)|"
+    r"(?:由|从)[^。；，]{0,20}?\d[^。；]{0,25}?(?:提[升高]|增[长加]|下降|降低|减少|上升|降|升)了?(?:到|至)|"
     r"(?:提[升高]|增[长加]|下降|降低|减少|上升)(?:了)?\s*\d+(?:\.\d+)?\s*(?:个百分点|%|倍)|"
     r"连续\s*[三四五六七八九十\d]+\s*年[^。；]{0,20}?(?:提[升高]|增[长加]|下降|降低|保持|位居|上升)|"
     r"逐年(?:提[升高]|增[长加]|下降|降低|上升)|翻了?[一二两三]番"
@@ -68,13 +69,17 @@ def shows_trend(text: str) -> bool:
     for line in folded.split("\n"):
         cells = [c.strip() for c in re.split(r"[|｜\t]", line) if c.strip()]
         figures = [
-            c for c in cells[1:]
-            if re.fullmatch(r"[-+]?\d+(?:\.\d+)?\s*(?:%|‰|[^\d\s]{0,3})", c) and not re.fullmatch(r"(?:19|20)\d\d\s*年?", c)
+            c
+            for c in cells[1:]
+            if re.fullmatch(r"[-+]?\d+(?:\.\d+)?\s*(?:%|‰|[^\d\s]{0,3})", c)
+            and not re.fullmatch(r"(?:19|20)\d\d\s*年?", c)
         ]
         if len(figures) >= 3:
             return True
     distinct_years = years(folded)
     if len(distinct_years) < 3:
-        return bool(re.search(r"连续\s*[三四五六七八九十3-9]\s*年[^。；]{0,30}?\d", folded)) and len(numbers(folded)) >= 3
+        return (
+            bool(re.search(r"连续\s*[三四五六七八九十3-9]\s*年[^。；]{0,30}?\d", folded)) and len(numbers(folded)) >= 3
+        )
     other_figures = [n for n in numbers(folded) if not re.fullmatch(r"(19|20)\d\d", n.strip())]
     return len(other_figures) >= 3

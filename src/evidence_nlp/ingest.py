@@ -77,7 +77,11 @@ def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], 
     except ImportError:  # pragma: no cover - declared dependency
         raise IngestError(path, "python-docx is not installed") from None
     if not zipfile.is_zipfile(io.BytesIO(raw)):
-        reason = "encrypted (password-protected) .docx" if raw.startswith(b"\xd0\xcf\x11\xe0") else "corrupt .docx (not a zip package)"
+        reason = (
+            "encrypted (password-protected) .docx"
+            if raw.startswith(b"\xd0\xcf\x11\xe0")
+            else "corrupt .docx (not a zip package)"
+        )
         raise IngestError(path, reason)
     try:
         document = docx.Document(io.BytesIO(raw))
@@ -160,7 +164,9 @@ def read_document(path: str | Path) -> Document:
     name = str(path)
     suffix = file.suffix.lower()
     if suffix not in _READERS:
-        raise IngestError(name, f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
+        raise IngestError(
+            name, f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+        )
     try:
         raw = file.read_bytes()
     except FileNotFoundError:

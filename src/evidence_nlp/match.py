@@ -9,9 +9,9 @@ regression, trained by `evidence-nlp train`, defaults below) turns them into a p
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -78,11 +78,11 @@ class LinearModel:
     source: str = "default"
 
     @classmethod
-    def default(cls) -> "LinearModel":
+    def default(cls) -> LinearModel:
         return cls(tuple(DEFAULT_WEIGHTS[f] for f in FEATURES), DEFAULT_BIAS)
 
     @classmethod
-    def load(cls, path: str | Path) -> "LinearModel":
+    def load(cls, path: str | Path) -> LinearModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if list(data["features"]) != list(FEATURES):
             raise ValueError(f"{path}: model features {data['features']} do not match {list(FEATURES)}")
@@ -110,7 +110,7 @@ class ClauseMatcher:
         self.max_clauses = max_clauses
 
     # -- clause side ------------------------------------------------------------------------
-    def fit(self, guideline: Guideline) -> "ClauseMatcher":
+    def fit(self, guideline: Guideline) -> ClauseMatcher:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.tokenizer_ = self.tokenizer or Tokenizer()
@@ -192,7 +192,8 @@ class ClauseMatcher:
         tfidf = (self.tfidf_.transform(words) @ self.clause_tfidf_.T).toarray().astype(np.float32)
         lowered = [cues.fold_width(t).lower() for t in texts]
         keywords = np.asarray(
-            [[min(3, sum(k in text for k in kws)) / 3.0 for kws in self.keywords_] for text in lowered], dtype=np.float32
+            [[min(3, sum(k in text for k in kws)) / 3.0 for kws in self.keywords_] for text in lowered],
+            dtype=np.float32,
         )
         compares = np.asarray([cues.mentions_past_comparison(t) or cues.mentions_benchmark(t) for t in texts])
         specific = np.asarray([cues.specificity(t) for t in texts], dtype=np.float32)
@@ -229,10 +230,12 @@ class ClauseMatcher:
     def assign(self, proba: np.ndarray, passages: Sequence[Passage]) -> list[PassageMatch]:
         """Clauses at or above the model's threshold, at most max_clauses per passage, best first."""
         matches = []
-        for row, passage in zip(proba, passages):
+        for row, passage in zip(proba, passages, strict=False):
             order = np.argsort(-row, kind="stable")[: self.max_clauses]
             chosen = tuple(
-                ClauseScore(self.clause_ids_[j], round(float(row[j]), 4)) for j in order if row[j] >= self.model_.threshold
+                ClauseScore(self.clause_ids_[j], round(float(row[j]), 4))
+                for j in order
+                if row[j] >= self.model_.threshold
             )
             matches.append(PassageMatch(passage.id, chosen))
         return matches

@@ -71,7 +71,14 @@ class Analyzer:
         coverage = self.assessor.assess(self.guideline, segmentation.passages, matches, proba)
         timings["coverage"] = time.perf_counter() - start
         return Analysis(
-            self.guideline, document, segmentation, tuple(matches), coverage, self.encoder_name, self.encoder_dim, timings
+            self.guideline,
+            document,
+            segmentation,
+            tuple(matches),
+            coverage,
+            self.encoder_name,
+            self.encoder_dim,
+            timings,
         )
 
     def analyze(self, path: str | Path) -> Analysis:

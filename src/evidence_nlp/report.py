@@ -119,13 +119,13 @@ def text_summary(analysis: Analysis, report: dict[str, Any] | None = None, evide
                     snippet = snippet[:evidence_chars] + ("…" if len(snippet) > evidence_chars else "")
                     where = f"  [{passage['id']} @{passage['start']}] {snippet}"
                 label = STATUS_LABELS[clause["status"]]
-                lines.append(f"  {STATUS_MARKS[clause['status']]} {cid} {item.title} {label} {clause['score']:.2f}{where}")
+                lines.append(
+                    f"  {STATUS_MARKS[clause['status']]} {cid} {item.title} {label} {clause['score']:.2f}{where}"
+                )
         lines.append("")
     lines.append("结果比对 (past 以往 / benchmark 标杆 / trend 趋势):")
     for item_id, comparison in report["comparisons"].items():
-        marks = "  ".join(
-            f"{name} {'✓' if comparison[name] else '✗'}" for name in ("past", "benchmark", "trend")
-        )
+        marks = "  ".join(f"{name} {'✓' if comparison[name] else '✗'}" for name in ("past", "benchmark", "trend"))
         lines.append(f"  {item_id} {guideline.items[item_id].title}: {marks}")
     for warning in doc["warnings"]:
         lines.append(f"warning: {warning}")

@@ -15,7 +15,7 @@ from .ingest import Document
 _CN_DIGITS = "零一二三四五六七八九十"
 # Heading numbering styles, from coarse to fine as they usually nest in Chinese documents.
 _NUMBERING = [
-    ("chapter", re.compile(r"^第([一二三四五六七八九十]+)[章节部分篇][、：:\s]*")),
+    ("chapter", re.compile(r"^第([一二三四五六七八九十]+)(?:章|节|部分|篇|部)[、：:\s]*")),
     ("cn", re.compile(r"^([一二三四五六七八九十]+)\s*[、.．]\s*")),
     ("cn_paren", re.compile(r"^[（(]([一二三四五六七八九十]+)[）)]\s*")),
     ("dotted", re.compile(r"^(\d+\.\d+(?:\.\d+)*)(?![\d%])\s*[、.．]?\s*")),
@@ -104,7 +104,7 @@ def _numbering(line: str) -> tuple[str | None, str, str]:
     for style, pattern in _NUMBERING:
         match = pattern.match(line)
         if match:
-            return style, match.group(1), line[match.end():].strip()
+            return style, match.group(1), line[match.end() :].strip()
     return None, "", line
 
 
@@ -152,7 +152,9 @@ class Segmenter:
         by_title = self._title_match(rest) if rest else None
         if style == "dotted":
             candidate = ".".join(number.split(".")[:2])
-            if candidate in self.guideline.items and (by_title is None or by_title.split(".")[0] == candidate.split(".")[0]):
+            if candidate in self.guideline.items and (
+                by_title is None or by_title.split(".")[0] == candidate.split(".")[0]
+            ):
                 return by_title if by_title and "." in by_title else candidate
         if by_title is not None:
             return by_title
@@ -186,15 +188,15 @@ class Segmenter:
 
         previous_end = 0
         for line in self._lines(text):
-            blank_before = "\n" in text[previous_end:line.start] and text[previous_end:line.start].count("\n") >= 2
-            line_text = text[line.start:line.end]
+            blank_before = "\n" in text[previous_end : line.start] and text[previous_end : line.start].count("\n") >= 2
+            line_text = text[line.start : line.end]
             if blank_before:
                 flush()
             if self._is_heading_line(line_text, line.start in styled):
                 flush()
                 paragraphs.append((line, True))
             else:
-                if current and text[current[-1].end - 1] in "。！？!?" and "|" not in line_text:
+                if current and text[current[-1].end - 1] in "。！？!?":
                     flush()
                 current.append(line)
             previous_end = line.end
@@ -205,12 +207,12 @@ class Segmenter:
         style_stack: list[str] = []
         section_stack: list[tuple[int, str | None]] = []  # (level, section) of enclosing headings
         for index, (span, is_heading) in enumerate(paragraphs):
-            value = text[span.start:span.end]
+            value = text[span.start : span.end]
             if is_heading:
                 style, number, rest = _numbering(value)
                 key = style or ("styled" if span.start in styled else "title")
                 if key in style_stack:
-                    del style_stack[style_stack.index(key) + 1:]
+                    del style_stack[style_stack.index(key) + 1 :]
                 else:
                     style_stack.append(key)
                 level = style_stack.index(key) + 1
@@ -224,9 +226,12 @@ class Segmenter:
                 continue
             section = next((s for _, s in reversed(section_stack) if s), None)
             for chunk in self._chunks(text, span):
-                passages.append(Passage("", chunk.start, chunk.end, text[chunk.start:chunk.end], "text", section, index))
+                passages.append(
+                    Passage("", chunk.start, chunk.end, text[chunk.start : chunk.end], "text", section, index)
+                )
         numbered = tuple(
-            Passage(f"p{i}", p.start, p.end, p.text, p.kind, p.section, p.paragraph) for i, p in enumerate(passages, start=1)
+            Passage(f"p{i}", p.start, p.end, p.text, p.kind, p.section, p.paragraph)
+            for i, p in enumerate(passages, start=1)
         )
         return Segmentation(tuple(span for span, _ in paragraphs), tuple(headings), numbered)
 
