@@ -126,6 +126,128 @@ def show_guideline(
     typer.echo("\n".join(lines))
 
 
+corpus_app = typer.Typer(no_args_is_help=True, help="Annotated corpus tools.")
+app.add_typer(corpus_app, name="corpus")
+GOLD_OPTION = typer.Option(
+    Path("corpus/annotated"), "--gold", help="Folder of NAME.gold.json files with a splits.json."
+)
+
+
+def _analyzer_or_exit(guideline: Path | None, encoder: str, model_file: Path | None = None):
+    from .pipeline import Analyzer
+
+    try:
+        return Analyzer(guideline, encoder=encoder, model=model_file)
+    except (EvidenceError, ValueError, OSError) as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+
+
+@app.command("evaluate")
+def evaluate_command(
+    gold: Path = GOLD_OPTION,
+    split: str = typer.Option("test", "--split", help="train, dev, test, train+dev or all."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write evaluation.json and per_clause.csv here."),
+    guideline: Path | None = GUIDELINE_OPTION,
+    encoder: str = ENCODER_OPTION,
+    model: str | None = MODEL_OPTION,
+    matcher_model: Path | None = typer.Option(None, "--matcher", help="A trained matcher JSON (default: models/)."),
+) -> None:
+    """Measure clause mapping, clause status and comparison flags against gold annotations."""
+    from .evaluate import evaluate, format_evaluation, load_split
+    from .report import write_atomic
+
+    analyzer = _analyzer_or_exit(guideline, model or encoder, matcher_model)
+    try:
+        documents = load_split(gold, split)
+        if not documents:
+            raise EvidenceError(f"{gold}: split {split!r} has no documents")
+        result = evaluate(analyzer, documents)
+    except EvidenceError as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+    typer.echo(f"split {split}: " + format_evaluation(result))
+    if out is not None:
+        import pandas as pd
+
+        write_atomic(
+            out / "evaluation.json", json.dumps({"split": split, **result}, ensure_ascii=False, indent=2) + "\n"
+        )
+        write_atomic(out / "per_clause.csv", pd.DataFrame(result["per_clause"]).to_csv(index=False))
+        write_atomic(out / "per_document.csv", pd.DataFrame(result["per_document"]).to_csv(index=False))
+        typer.echo(f"wrote {out / 'evaluation.json'}, {out / 'per_clause.csv'}, {out / 'per_document.csv'}")
+
+
+@app.command("train")
+def train_command(
+    gold: Path = GOLD_OPTION,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Model file (default: models/matcher-<encoder>.json)."),
+    guideline: Path | None = GUIDELINE_OPTION,
+    encoder: str = ENCODER_OPTION,
+    model: str | None = MODEL_OPTION,
+) -> None:
+    """Train the matcher on the train split, tune thresholds on dev, write the model file."""
+    from .evaluate import load_split
+    from .match import LinearModel
+    from .pipeline import default_model_path
+    from .train import train, write_model
+
+    # Start from the hand-set defaults: a trained model on disk must not influence its successor.
+    analyzer = _analyzer_or_exit(guideline, model or encoder)
+    analyzer.set_model(LinearModel.default())
+    try:
+        fitted, manifest = train(analyzer, load_split(gold, "train"), load_split(gold, "dev"))
+    except EvidenceError as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+    target = out or Path("models") / default_model_path(analyzer.encoder_name).name
+    write_model(target, fitted, manifest)
+    dev = manifest["dev_metrics"]
+    typer.echo(
+        f"wrote {target}: dev mapping F1 {dev['mapping']['f1']:.3f}, status accuracy {dev['status_accuracy']:.3f}, "
+        f"gap F1 {dev['gap_detection']['f1']:.3f}, comparisons {dev['comparison_accuracy']:.3f}"
+    )
+
+
+@corpus_app.command("check")
+def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OPTION) -> None:
+    """Validate gold annotations: offsets, clause ids, status/citation consistency, splits."""
+    from .evaluate import SPLIT_FILE, SPLITS, check_gold, load_split
+    from .guideline import load_guideline
+
+    try:
+        loaded = load_guideline(guideline)
+        documents = load_split(gold, "all")
+    except EvidenceError as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+    problems = 0
+    for document in documents:
+        for problem in check_gold(document, loaded):
+            typer.echo(f"{document.path}: {problem}", err=True)
+            problems += 1
+    names = {d.name for d in documents}
+    try:
+        splits = json.loads((gold / SPLIT_FILE).read_text(encoding="utf-8"))
+        assigned = [n for s in SPLITS for n in splits.get(s, [])]
+        for name in sorted(names - set(assigned)):
+            typer.echo(f"{gold / SPLIT_FILE}: {name} is in no split", err=True)
+            problems += 1
+        for name in sorted({n for n in assigned if assigned.count(n) > 1}):
+            typer.echo(f"{gold / SPLIT_FILE}: {name} is in more than one split", err=True)
+            problems += 1
+        for name in sorted(set(assigned) - names):
+            typer.echo(f"{gold / SPLIT_FILE}: {name} has no gold file", err=True)
+            problems += 1
+    except (OSError, ValueError) as exc:
+        typer.echo(f"{gold / SPLIT_FILE}: unreadable ({exc})", err=True)
+        problems += 1
+    if problems:
+        typer.echo(f"{problems} problems in {len(documents)} documents", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{len(documents)} gold documents consistent")
+
+
 def main() -> None:
     app()
 

@@ -59,10 +59,77 @@ class Coverage:
         return {c.clause_id: c for c in self.clauses}
 
 
+STATUS_FEATURES = (
+    "best_score",  # best evidence probability (any passage, assigned or not)
+    "evidence_count",  # log(1 + passages assigned to the clause)
+    "score_sum",  # sum of assigned passages' probabilities
+    "best_specific_score",  # best probability x specificity
+    "best_specificity",  # most specific assigned passage
+    "comparison_found",  # comparison clause whose item compares with the past or a benchmark
+    "comparison_trend",  # ... and shows a trend
+)
+
+
+@dataclass(frozen=True)
+class StatusModel:
+    """Multinomial logistic model from STATUS_FEATURES to covered / weak / missing."""
+
+    classes: tuple[str, ...]
+    coef: tuple[tuple[float, ...], ...]
+    intercept: tuple[float, ...]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> StatusModel:
+        if list(data["features"]) != list(STATUS_FEATURES):
+            raise ValueError(f"status model features {data['features']} do not match {list(STATUS_FEATURES)}")
+        return cls(tuple(data["classes"]), tuple(tuple(r) for r in data["coef"]), tuple(data["intercept"]))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(STATUS_FEATURES),
+            "classes": list(self.classes),
+            "coef": [list(r) for r in self.coef],
+            "intercept": list(self.intercept),
+        }
+
+    def predict(self, features: np.ndarray) -> list[str]:
+        logits = features @ np.asarray(self.coef).T + np.asarray(self.intercept)
+        return [self.classes[i] for i in logits.argmax(axis=1)]
+
+
+def status_features(
+    guideline: Guideline,
+    passages: Sequence[Passage],
+    proba: np.ndarray,
+    evidence: dict[str, list[tuple[float, str]]],
+    comparisons: dict[str, Comparison],
+) -> np.ndarray:
+    """(n_clauses, len(STATUS_FEATURES)) clause-level features for the status model."""
+    specificity = {p.id: cues.specificity(p.text) for p in passages}
+    rows = []
+    for column, cid in enumerate(guideline.clause_ids):
+        found = evidence[cid]
+        clause = guideline.clauses[cid]
+        comparison = comparisons.get(clause.item_id) if clause.is_comparison else None
+        rows.append(
+            [
+                float(proba[:, column].max()) if len(passages) else 0.0,
+                float(np.log1p(len(found))),
+                sum(score for score, _ in found),
+                max((score * specificity[pid] for score, pid in found), default=0.0),
+                max((specificity[pid] for _, pid in found), default=0.0),
+                float(bool(comparison and (comparison.past or comparison.benchmark))),
+                float(bool(comparison and comparison.trend)),
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64).reshape(len(guideline.clause_ids), len(STATUS_FEATURES))
+
+
 class CoverageAssessor:
     """Parameters: covered_min_score, the probability a passage needs to count as solid evidence;
     covered_min_specificity, how concrete it must be (cues.specificity); near_miss_min_score,
-    the floor for listing near-misses for reviewers."""
+    the floor for listing near-misses for reviewers; status_model, a trained StatusModel that
+    replaces the two thresholds when given."""
 
     def __init__(
         self,
@@ -70,11 +137,13 @@ class CoverageAssessor:
         covered_min_specificity: float = 0.34,
         near_miss_min_score: float = 0.2,
         max_near_misses: int = 3,
+        status_model: StatusModel | None = None,
     ) -> None:
         self.covered_min_score = covered_min_score
         self.covered_min_specificity = covered_min_specificity
         self.near_miss_min_score = near_miss_min_score
         self.max_near_misses = max_near_misses
+        self.status_model = status_model
 
     def assess(
         self,
@@ -89,6 +158,11 @@ class CoverageAssessor:
             for clause in match.clauses:
                 evidence[clause.clause_id].append((clause.score, match.passage_id))
         comparisons = self._comparisons(guideline, passages, evidence)
+        learned = (
+            self.status_model.predict(status_features(guideline, passages, proba, evidence, comparisons))
+            if self.status_model is not None
+            else None
+        )
         results: list[ClauseCoverage] = []
         for column, cid in enumerate(guideline.clause_ids):
             found = sorted(evidence[cid], key=lambda pair: (-pair[0], _order(pair[1])))
@@ -96,7 +170,9 @@ class CoverageAssessor:
             near = self._near_misses(proba[:, column] if len(passages) else np.zeros(0), passages, set(ids))
             clause = guideline.clauses[cid]
             if not found:
-                status = MISSING
+                status = MISSING  # no evidence is missing, whatever a model says
+            elif learned is not None:
+                status = learned[column] if learned[column] != MISSING else WEAK
             elif clause.is_comparison:
                 comparison = comparisons[clause.item_id]
                 status = COVERED if comparison.past or comparison.benchmark else WEAK

@@ -99,7 +99,10 @@ class SentenceTransformerEncoder:
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(self.model, device=self.device)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(dimension())
         # max_seq_length counts tokens incl. [CLS]/[SEP]; one Chinese character is about one token.
         self.max_chars = max(16, int(self._model.max_seq_length) - 2)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +24,16 @@ from .tokenize import Tokenizer
 FEATURES = (
     "semantic",  # max cosine between passage windows and the clause's descriptions
     "semantic_z",  # the same, standardised across clauses for this passage (encoders differ in scale)
+    "semantic_doc_z",  # ... standardised across the document's passages for this clause
+    "semantic_top",  # the clause is this passage's nearest clause
     "keywords",  # share of the clause's keywords found in the passage (capped at 3 hits)
     "tfidf",  # cosine of jieba-word TF-IDF vectors
     "tfidf_z",
+    "tfidf_doc_z",
     "section_item",  # the passage sits under a heading linked to the clause's item
     "section_category",  # ... or to the clause's category
     "section_other",  # the passage sits under a linked heading of another category
+    "section_item_semantic",  # section_item x semantic_z: a heading and content that agree
     "comparison_cue",  # comparison clause and the passage compares with the past or a benchmark
     "results_specific",  # results clause and the passage holds figures
 )
@@ -70,26 +74,41 @@ def _zscore(matrix: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LinearModel:
-    """Weights of the logistic model over FEATURES, as stored in models/*.json."""
+    """Logistic model over FEATURES plus a per-clause bias, as stored in models/*.json.
+
+    `coverage` holds the CoverageAssessor parameters tuned together with the model."""
 
     weights: tuple[float, ...]
     bias: float
     threshold: float = 0.5
+    clause_bias: dict[str, float] = field(default_factory=dict)
+    coverage: dict[str, float] = field(default_factory=dict)
+    status_model: dict = field(default_factory=dict)  # coverage.StatusModel as stored, if trained
     source: str = "default"
 
     @classmethod
     def default(cls) -> LinearModel:
-        return cls(tuple(DEFAULT_WEIGHTS[f] for f in FEATURES), DEFAULT_BIAS)
+        return cls(tuple(DEFAULT_WEIGHTS.get(f, 0.0) for f in FEATURES), DEFAULT_BIAS)
 
     @classmethod
     def load(cls, path: str | Path) -> LinearModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if list(data["features"]) != list(FEATURES):
             raise ValueError(f"{path}: model features {data['features']} do not match {list(FEATURES)}")
-        return cls(tuple(float(w) for w in data["weights"]), float(data["bias"]), float(data["threshold"]), str(path))
+        return cls(
+            tuple(float(w) for w in data["weights"]),
+            float(data["bias"]),
+            float(data["threshold"]),
+            {k: float(v) for k, v in data.get("clause_bias", {}).items()},
+            {k: float(v) for k, v in data.get("coverage", {}).items()},
+            dict(data.get("status_model") or {}),
+            Path(path).name,
+        )
 
-    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+    def predict_proba(self, features: np.ndarray, clause_ids: Sequence[str] | None = None) -> np.ndarray:
         logits = features @ np.asarray(self.weights, dtype=np.float32) + np.float32(self.bias)
+        if clause_ids is not None and self.clause_bias:
+            logits = logits + np.asarray([self.clause_bias.get(c, 0.0) for c in clause_ids], dtype=np.float32)
         return 1.0 / (1.0 + np.exp(-logits))
 
 
@@ -203,16 +222,22 @@ class ClauseMatcher:
             [[s is not None and s.split(".")[0] == cat for cat in self.category_ids_] for s in sections]
         )
         section_known = np.asarray([s is not None for s in sections])[:, None]
+        semantic_z = _zscore(semantic) if self.encoder is not None else semantic
+        top = semantic if self.encoder is not None else tfidf
         block = np.stack(
             [
                 semantic,
-                _zscore(semantic) if self.encoder is not None else semantic,
+                semantic_z,
+                _zscore(semantic.T).T if self.encoder is not None else semantic,
+                top == top.max(axis=1, keepdims=True),
                 keywords,
                 tfidf,
                 _zscore(tfidf),
+                _zscore(tfidf.T).T,
                 section_item,
                 section_category,
                 section_known & ~section_category,
+                section_item * semantic_z,
                 compares[:, None] & self.is_comparison_[None, :],
                 specific[:, None] * self.is_results_[None, :],
             ],
@@ -223,7 +248,7 @@ class ClauseMatcher:
 
     def predict_proba(self, passages: Sequence[Passage]) -> np.ndarray:
         """(n_passages, n_clauses) probability that the passage gives evidence for the clause."""
-        proba = self.model_.predict_proba(self.features(passages))
+        proba = self.model_.predict_proba(self.features(passages), self.clause_ids_)
         proba[[p.kind != "text" for p in passages]] = 0.0
         return proba
 

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .coverage import Coverage, CoverageAssessor
+from .coverage import Coverage, CoverageAssessor, StatusModel
 from .embed import Encoder, load_encoder
 from .guideline import Guideline, load_guideline
 from .ingest import Document, read_document
@@ -57,7 +57,18 @@ class Analyzer:
         self.encoder_dim = self.encoder.dim if self.encoder is not None else 0
         self.segmenter = Segmenter(self.guideline, **(segmenter_options or {}))
         self.matcher = ClauseMatcher(self.encoder, Tokenizer(), model).fit(self.guideline)
-        self.assessor = CoverageAssessor(**(coverage_options or {}))
+        self.coverage_options = coverage_options or {}
+        self.assessor = self._assessor(model)
+
+    def _assessor(self, model: LinearModel) -> CoverageAssessor:
+        # Coverage parameters tuned with the model apply unless the caller overrides them.
+        status = StatusModel.from_dict(model.status_model) if model.status_model else None
+        return CoverageAssessor(**{**model.coverage, "status_model": status, **self.coverage_options})
+
+    def set_model(self, model: LinearModel) -> None:
+        """Swap the matcher's model and its coverage parameters (used when tuning)."""
+        self.matcher.model_ = model
+        self.assessor = self._assessor(model)
 
     def analyze_document(self, document: Document) -> Analysis:
         timings = {}

@@ -1,0 +1,331 @@
+"""Evaluate the pipeline against annotated documents (corpus/annotated/NAME.gold.json).
+
+Gold format: see docs/evaluation.md. Paragraphs are blank-line blocks with offsets into the
+decoded text; each lists every clause it gives evidence for. A paragraph's predicted set is the
+union of the clauses assigned to the passages inside it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import metrics
+from .coverage import COVERED, MISSING, WEAK
+from .errors import EvidenceError
+from .guideline import Guideline
+from .ingest import SUPPORTED_SUFFIXES, Document, read_document
+from .pipeline import Analysis, Analyzer
+
+STATUSES = (COVERED, WEAK, MISSING)
+SPLITS = ("train", "dev", "test")
+SPLIT_FILE = "splits.json"
+
+
+@dataclass(frozen=True)
+class GoldParagraph:
+    start: int
+    end: int
+    heading: bool
+    clauses: frozenset[str]
+
+
+@dataclass(frozen=True)
+class GoldDocument:
+    name: str
+    path: Path  # the narrative file (txt/docx/…) next to the gold file
+    paragraphs: tuple[GoldParagraph, ...]
+    clause_status: dict[str, str]
+    comparisons: dict[str, dict[str, bool]]
+    profile: str = ""
+
+    @property
+    def has_headings(self) -> bool:
+        """Documents whose structure comes from headings (more than a title line)."""
+        return sum(p.heading for p in self.paragraphs) >= 3
+
+
+class GoldError(EvidenceError):
+    pass
+
+
+def _narrative_path(gold_path: Path, name: str) -> Path:
+    for suffix in SUPPORTED_SUFFIXES:
+        candidate = gold_path.with_name(name + suffix)
+        if candidate.exists():
+            return candidate
+    raise GoldError(f"{gold_path}: no narrative file {name}.txt/.docx/.md/.pdf beside it")
+
+
+def load_gold(path: Path) -> GoldDocument:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        name = data["doc"]
+        paragraphs = tuple(
+            GoldParagraph(int(p["start"]), int(p["end"]), bool(p["heading"]), frozenset(p["clauses"]))
+            for p in data["paragraphs"]
+        )
+        return GoldDocument(
+            name=name,
+            path=_narrative_path(path, name),
+            paragraphs=paragraphs,
+            clause_status=dict(data["clause_status"]),
+            comparisons={
+                k: {"past": bool(v["past"]), "benchmark": bool(v["benchmark"])} for k, v in data["comparisons"].items()
+            },
+            profile=str(data.get("profile", "")),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise GoldError(f"{path}: unreadable gold annotation ({type(exc).__name__}: {exc})") from None
+
+
+def load_split(gold_dir: Path, split: str) -> list[GoldDocument]:
+    """Gold documents of one split ("train", "dev", "test", "train+dev" or "all")."""
+    files = sorted(gold_dir.glob("*.gold.json"))
+    if not files:
+        raise GoldError(f"{gold_dir}: no *.gold.json files")
+    documents = [load_gold(f) for f in files]
+    if split == "all":
+        return documents
+    split_path = gold_dir / SPLIT_FILE
+    try:
+        splits = json.loads(split_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GoldError(f"{split_path}: cannot read the split file ({exc})") from None
+    wanted: set[str] = set()
+    for part in split.split("+"):
+        if part not in SPLITS:
+            raise GoldError(f"unknown split {part!r}: use train, dev, test, train+dev or all")
+        wanted |= set(splits.get(part, []))
+    return [d for d in documents if d.name in wanted]
+
+
+def check_gold(document: GoldDocument, guideline: Guideline) -> list[str]:
+    """Problems with one gold annotation (empty list when consistent)."""
+    problems = []
+    try:
+        text = read_document(document.path).text
+    except EvidenceError as exc:
+        return [str(exc)]
+    ids = set(guideline.clause_ids)
+    previous_end = 0
+    cited: set[str] = set()
+    for index, paragraph in enumerate(document.paragraphs):
+        where = f"paragraph {index} [{paragraph.start}:{paragraph.end}]"
+        if not 0 <= paragraph.start < paragraph.end <= len(text):
+            problems.append(f"{where}: offsets outside the text ({len(text)} chars)")
+            continue
+        if paragraph.start < previous_end:
+            problems.append(f"{where}: overlaps the previous paragraph")
+        span = text[paragraph.start : paragraph.end]
+        if span != span.strip():
+            problems.append(f"{where}: does not start/end on text")
+        previous_end = paragraph.end
+        unknown = paragraph.clauses - ids
+        if unknown:
+            problems.append(f"{where}: unknown clause ids {sorted(unknown)}")
+        if paragraph.heading and paragraph.clauses:
+            problems.append(f"{where}: a heading cites clauses")
+        cited |= paragraph.clauses
+    missing_ids = ids - set(document.clause_status)
+    if missing_ids:
+        problems.append(f"clause_status lacks {sorted(missing_ids)}")
+    for cid, status in document.clause_status.items():
+        if cid not in ids:
+            problems.append(f"clause_status: unknown clause {cid}")
+        elif status not in STATUSES:
+            problems.append(f"clause_status {cid}: bad status {status!r}")
+        elif status == MISSING and cid in cited:
+            problems.append(f"{cid} is 'missing' but a paragraph cites it")
+        elif status != MISSING and cid not in cited:
+            problems.append(f"{cid} is {status!r} but no paragraph cites it")
+    for item in guideline.comparison_items():
+        if item.id not in document.comparisons:
+            problems.append(f"comparisons: {item.id} missing")
+    return problems
+
+
+# -- predictions against gold -------------------------------------------------------------------
+@dataclass
+class DocumentResult:
+    gold: GoldDocument
+    analysis: Analysis
+    paragraph_gold: list[set[str]] = field(default_factory=list)
+    paragraph_predicted: list[set[str]] = field(default_factory=list)
+    paragraph_best: list[str | None] = field(default_factory=list)
+    status_predicted: dict[str, str] = field(default_factory=dict)
+    comparisons_predicted: dict[str, dict[str, bool]] = field(default_factory=dict)
+
+
+def passage_paragraphs(passages: Sequence, paragraphs: Sequence[GoldParagraph]) -> list[int | None]:
+    """Index of the gold paragraph each passage overlaps most (None when it overlaps none)."""
+    owners: list[int | None] = []
+    for passage in passages:
+        best, best_overlap = None, 0
+        for index, paragraph in enumerate(paragraphs):
+            overlap = min(passage.end, paragraph.end) - max(passage.start, paragraph.start)
+            if overlap > best_overlap:
+                best, best_overlap = index, overlap
+        owners.append(best)
+    return owners
+
+
+def compare(gold: GoldDocument, analysis: Analysis, proba: np.ndarray | None = None) -> DocumentResult:
+    result = DocumentResult(gold, analysis)
+    passages = analysis.segmentation.passages
+    owners = passage_paragraphs(passages, gold.paragraphs)
+    assigned = {m.passage_id: {c.clause_id for c in m.clauses} for m in analysis.matches}
+    clause_ids = analysis.guideline.clause_ids
+    for index, paragraph in enumerate(gold.paragraphs):
+        if paragraph.heading:
+            continue
+        inside = [i for i, owner in enumerate(owners) if owner == index]
+        predicted: set[str] = set()
+        for i in inside:
+            predicted |= assigned.get(passages[i].id, set())
+        best = None
+        if proba is not None and inside:
+            row = proba[inside].max(axis=0)
+            best = clause_ids[int(row.argmax())] if row.max() > 0 else None
+        result.paragraph_gold.append(set(paragraph.clauses))
+        result.paragraph_predicted.append(predicted)
+        result.paragraph_best.append(best)
+    result.status_predicted = {c.clause_id: c.status for c in analysis.coverage.clauses}
+    result.comparisons_predicted = {
+        item: {"past": c.past, "benchmark": c.benchmark} for item, c in analysis.coverage.comparisons.items()
+    }
+    return result
+
+
+def run_documents(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> list[DocumentResult]:
+    results = []
+    for gold in documents:
+        document: Document = read_document(gold.path)
+        analysis = analyzer.analyze_document(document)
+        proba = analyzer.matcher.predict_proba(analysis.segmentation.passages)
+        results.append(compare(gold, analysis, proba))
+    return results
+
+
+def summarise(results: Sequence[DocumentResult], guideline: Guideline) -> dict[str, Any]:
+    """All figures for a set of documents."""
+    pairs = [(g, p) for r in results for g, p in zip(r.paragraph_gold, r.paragraph_predicted, strict=True)]
+    best = [(g, b) for r in results for g, b in zip(r.paragraph_gold, r.paragraph_best, strict=True)]
+    gold_status = [r.gold.clause_status[c] for r in results for c in guideline.clause_ids]
+    predicted_status = [r.status_predicted[c] for r in results for c in guideline.clause_ids]
+    comparison_gold, comparison_predicted = [], []
+    for r in results:
+        for item, flags in r.gold.comparisons.items():
+            for kind in ("past", "benchmark"):
+                comparison_gold.append(flags[kind])
+                comparison_predicted.append(r.comparisons_predicted.get(item, {}).get(kind, False))
+    return {
+        "documents": len(results),
+        "paragraphs": len(pairs),
+        "mapping": metrics.micro_prf(pairs).as_dict(),
+        "top1_accuracy": metrics.top1_accuracy(best),
+        "status_accuracy": metrics.accuracy(gold_status, predicted_status),
+        "status_macro_f1": metrics.macro_f1(gold_status, predicted_status, STATUSES),
+        "status_confusion": metrics.confusion(gold_status, predicted_status, STATUSES),
+        "gap_detection": metrics.binary_prf(
+            [s != COVERED for s in gold_status], [s != COVERED for s in predicted_status]
+        ).as_dict(),
+        "comparison_accuracy": metrics.accuracy(comparison_gold, comparison_predicted),
+    }
+
+
+def per_clause_table(results: Sequence[DocumentResult], guideline: Guideline) -> list[dict[str, Any]]:
+    """Mapping and status errors per clause, worst mapping F1 first."""
+    rows = []
+    for cid in guideline.clause_ids:
+        pairs = [
+            ({cid} & g, {cid} & p)
+            for r in results
+            for g, p in zip(r.paragraph_gold, r.paragraph_predicted, strict=True)
+        ]
+        score = metrics.micro_prf(pairs)
+        status_errors = sum(r.gold.clause_status[cid] != r.status_predicted[cid] for r in results)
+        rows.append(
+            {
+                "clause": cid,
+                "gold_paragraphs": score.support,
+                "precision": score.precision,
+                "recall": score.recall,
+                "f1": score.f1,
+                "status_errors": status_errors,
+            }
+        )
+    return sorted(rows, key=lambda row: (row["f1"], -row["gold_paragraphs"], row["clause"]))
+
+
+def evaluate(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> dict[str, Any]:
+    results = run_documents(analyzer, documents)
+    guideline = analyzer.guideline
+    with_headings = [r for r in results if r.gold.has_headings]
+    without = [r for r in results if not r.gold.has_headings]
+    return {
+        "encoder": analyzer.encoder_name,
+        "model": analyzer.matcher.model_.source,
+        "documents": [r.gold.name for r in results],
+        "overall": summarise(results, guideline),
+        "with_headings": summarise(with_headings, guideline),
+        "without_headings": summarise(without, guideline),
+        "per_clause": per_clause_table(results, guideline),
+        "per_document": [
+            {"doc": r.gold.name, "headings": r.gold.has_headings, **_short(summarise([r], guideline))} for r in results
+        ],
+    }
+
+
+def _short(summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mapping_f1": summary["mapping"]["f1"],
+        "status_accuracy": summary["status_accuracy"],
+        "gap_f1": summary["gap_detection"]["f1"],
+        "comparison_accuracy": summary["comparison_accuracy"],
+    }
+
+
+def format_evaluation(evaluation: dict[str, Any], worst: int = 10) -> str:
+    lines = [f"encoder {evaluation['encoder']}, model {evaluation['model']}, {len(evaluation['documents'])} documents"]
+    header = (
+        f"{'':18}{'docs':>5}{'map P':>8}{'map R':>8}{'map F1':>8}{'top1':>7}"
+        f"{'status':>8}{'macroF1':>9}{'gap F1':>8}{'cmp acc':>9}"
+    )
+    lines.append(header)
+    for key, label in (
+        ("overall", "all"),
+        ("with_headings", "with headings"),
+        ("without_headings", "without headings"),
+    ):
+        s = evaluation[key]
+        if not s["documents"]:
+            continue
+        m = s["mapping"]
+        lines.append(
+            f"{label:18}{s['documents']:>5}{m['precision']:>8.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{s['top1_accuracy']:>7.3f}"
+            f"{s['status_accuracy']:>8.3f}{s['status_macro_f1']:>9.3f}{s['gap_detection']['f1']:>8.3f}"
+            f"{s['comparison_accuracy']:>9.3f}"
+        )
+    lines.append("")
+    lines.append(f"worst {worst} clauses (paragraph mapping):")
+    lines.append(f"  {'clause':8}{'gold':>6}{'P':>7}{'R':>7}{'F1':>7}{'status err':>12}")
+    for row in evaluation["per_clause"][:worst]:
+        lines.append(
+            f"  {row['clause']:8}{row['gold_paragraphs']:>6}{row['precision']:>7.2f}{row['recall']:>7.2f}"
+            f"{row['f1']:>7.2f}{row['status_errors']:>12}"
+        )
+    lines.append("")
+    lines.append("per document:")
+    for row in evaluation["per_document"]:
+        lines.append(
+            f"  {row['doc']:30} {'H' if row['headings'] else '-'} map F1 {row['mapping_f1']:.3f}"
+            f"  status {row['status_accuracy']:.3f}"
+            f"  gap F1 {row['gap_f1']:.3f}  cmp {row['comparison_accuracy']:.3f}"
+        )
+    return "\n".join(lines) + "\n"

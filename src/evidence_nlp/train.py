@@ -1,0 +1,198 @@
+"""Train the matcher's logistic model on the train split and tune its thresholds on dev.
+
+The result is a JSON file in models/ (weights, per-clause bias, thresholds, coverage parameters
+and a manifest). Training is deterministic: the same corpus, guideline, encoder and library
+versions give a byte-identical file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .coverage import StatusModel
+from .evaluate import GoldDocument, evaluate, passage_paragraphs
+from .ingest import read_document
+from .match import FEATURES, LinearModel
+from .pipeline import Analyzer
+
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.05))
+COVERED_MIN_SCORES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+COVERED_MIN_SPECIFICITY = (0.0, 0.34, 0.67, 1.0)
+
+
+def training_pairs(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, clause index, label) for every (text passage, clause) pair. A passage's labels
+    are the clauses of the gold paragraph it falls in."""
+    rows, clause_index, labels = [], [], []
+    clause_ids = analyzer.guideline.clause_ids
+    for gold in documents:
+        segmentation = analyzer.segmenter.segment(read_document(gold.path))
+        passages = segmentation.passages
+        features = analyzer.matcher.features(passages)
+        for i, owner in enumerate(passage_paragraphs(passages, gold.paragraphs)):
+            if passages[i].kind != "text" or owner is None or gold.paragraphs[owner].heading:
+                continue
+            gold_clauses = gold.paragraphs[owner].clauses
+            rows.append(features[i])
+            clause_index.append(np.arange(len(clause_ids)))
+            labels.append([cid in gold_clauses for cid in clause_ids])
+    return (
+        np.concatenate(rows).astype(np.float64),
+        np.concatenate(clause_index),
+        np.asarray(labels, dtype=bool).reshape(-1),
+    )
+
+
+def fit_model(
+    features: np.ndarray, clause_index: np.ndarray, labels: np.ndarray, clause_ids: Sequence[str], c: float = 1.0
+) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    one_hot = np.eye(len(clause_ids))[clause_index]
+    design = np.hstack([features, one_hot])
+    classifier = LogisticRegression(C=c, max_iter=5000, solver="lbfgs")
+    classifier.fit(design, labels)
+    coef = classifier.coef_[0]
+    weights = tuple(round(float(w), 6) for w in coef[: len(FEATURES)])
+    clause_bias = {cid: round(float(b), 6) for cid, b in zip(clause_ids, coef[len(FEATURES) :], strict=True)}
+    return LinearModel(weights, round(float(classifier.intercept_[0]), 6), 0.5, clause_bias)
+
+
+def _objective(summary: dict[str, Any]) -> float:
+    return summary["mapping"]["f1"]
+
+
+def tune(analyzer: Analyzer, model: LinearModel, dev: Sequence[GoldDocument]) -> tuple[LinearModel, dict[str, Any]]:
+    """Pick the assignment threshold (paragraph mapping F1), then the coverage parameters
+    (clause-status accuracy), on the dev documents."""
+    best: tuple[float, LinearModel, dict[str, Any]] | None = None
+    for threshold in THRESHOLDS:
+        candidate = replace(model, threshold=threshold)
+        analyzer.set_model(candidate)
+        result = evaluate(analyzer, dev)
+        score = _objective(result["overall"])
+        if best is None or score > best[0] + 1e-9:
+            best = (score, candidate, result)
+    assert best is not None
+    model = best[1]
+    best_status: tuple[float, dict[str, float], dict[str, Any]] | None = None
+    for min_score in COVERED_MIN_SCORES:
+        for min_specificity in COVERED_MIN_SPECIFICITY:
+            coverage = {"covered_min_score": min_score, "covered_min_specificity": min_specificity}
+            analyzer.set_model(replace(model, coverage=coverage))
+            result = evaluate(analyzer, dev)
+            score = result["overall"]["status_accuracy"] + result["overall"]["gap_detection"]["f1"]
+            if best_status is None or score > best_status[0] + 1e-9:
+                best_status = (score, coverage, result)
+    assert best_status is not None
+    model = replace(model, coverage=best_status[1])
+    analyzer.set_model(model)
+    return model, best_status[2]
+
+
+def status_training_data(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> tuple[np.ndarray, list[str]]:
+    """Clause-level features (coverage.STATUS_FEATURES) and gold statuses."""
+    from .coverage import status_features
+
+    rows, labels = [], []
+    for gold in documents:
+        analysis = analyzer.analyze_document(read_document(gold.path))
+        passages = analysis.segmentation.passages
+        proba = analyzer.matcher.predict_proba(passages)
+        evidence: dict[str, list[tuple[float, str]]] = {cid: [] for cid in analyzer.guideline.clause_ids}
+        for match in analysis.matches:
+            for clause in match.clauses:
+                evidence[clause.clause_id].append((clause.score, match.passage_id))
+        rows.append(status_features(analyzer.guideline, passages, proba, evidence, analysis.coverage.comparisons))
+        labels += [gold.clause_status[cid] for cid in analyzer.guideline.clause_ids]
+    return np.concatenate(rows), labels
+
+
+def fit_status_model(features: np.ndarray, labels: Sequence[str], c: float = 1.0) -> StatusModel:
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression(C=c, max_iter=5000)
+    classifier.fit(features, labels)
+    return StatusModel(
+        tuple(str(c) for c in classifier.classes_),
+        tuple(tuple(round(float(w), 6) for w in row) for row in classifier.coef_),
+        tuple(round(float(b), 6) for b in classifier.intercept_),
+    )
+
+
+def _status_objective(result: dict[str, Any]) -> float:
+    return result["overall"]["status_accuracy"] + result["overall"]["gap_detection"]["f1"]
+
+
+def corpus_hash(documents: Sequence[GoldDocument]) -> str:
+    digest = hashlib.sha256()
+    for gold in sorted(documents, key=lambda d: d.name):
+        digest.update(gold.name.encode())
+        digest.update(gold.path.read_bytes())
+        digest.update(gold.path.with_name(gold.name + ".gold.json").read_bytes())
+    return digest.hexdigest()
+
+
+def train(
+    analyzer: Analyzer, train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocument], c: float = 1.0
+) -> tuple[LinearModel, dict[str, Any]]:
+    features, clause_index, labels = training_pairs(analyzer, train_docs)
+    model = fit_model(features, clause_index, labels, analyzer.guideline.clause_ids, c=c)
+    model, dev_result = tune(analyzer, model, dev_docs)
+    # A learned status model replaces the tuned thresholds only if it does better on dev.
+    status = fit_status_model(*status_training_data(analyzer, train_docs), c=c)
+    candidate = replace(model, status_model=status.to_dict())
+    analyzer.set_model(candidate)
+    candidate_result = evaluate(analyzer, dev_docs)
+    if _status_objective(candidate_result) > _status_objective(dev_result):
+        model, dev_result = candidate, candidate_result
+    else:
+        analyzer.set_model(model)
+    import sklearn
+
+    manifest = {
+        "tool_version": __version__,
+        "encoder": analyzer.encoder_name,
+        "guideline": {"id": analyzer.guideline.id, "sha256": analyzer.guideline.sha256},
+        "train": sorted(d.name for d in train_docs),
+        "dev": sorted(d.name for d in dev_docs),
+        "training_data_sha256": corpus_hash([*train_docs, *dev_docs]),
+        "training_pairs": int(labels.size),
+        "positive_pairs": int(labels.sum()),
+        "regularisation_C": c,
+        "status": "learned status model" if model.status_model else "tuned thresholds",
+        "scikit_learn": sklearn.__version__,
+        "dev_metrics": {
+            k: dev_result["overall"][k]
+            for k in ("mapping", "top1_accuracy", "status_accuracy", "gap_detection", "comparison_accuracy")
+        },
+    }
+    return model, manifest
+
+
+def model_json(model: LinearModel, manifest: dict[str, Any]) -> str:
+    data = {
+        "features": list(FEATURES),
+        "weights": list(model.weights),
+        "bias": model.bias,
+        "clause_bias": model.clause_bias,
+        "threshold": model.threshold,
+        "coverage": model.coverage,
+        "status_model": model.status_model,
+        "manifest": manifest,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_model(path: Path, model: LinearModel, manifest: dict[str, Any]) -> None:
+    from .report import write_atomic
+
+    write_atomic(path, model_json(model, manifest))
