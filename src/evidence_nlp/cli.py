@@ -133,7 +133,7 @@ GOLD_OPTION = typer.Option(
 )
 
 
-def _analyzer_or_exit(guideline: Path | None, encoder: str, model_file: Path | None = None):
+def _analyzer_or_exit(guideline: Path | None, encoder: str, model_file=None):
     from .pipeline import Analyzer
 
     try:
@@ -193,8 +193,7 @@ def train_command(
     from .train import train, write_model
 
     # Start from the hand-set defaults: a trained model on disk must not influence its successor.
-    analyzer = _analyzer_or_exit(guideline, model or encoder)
-    analyzer.set_model(LinearModel.default())
+    analyzer = _analyzer_or_exit(guideline, model or encoder, LinearModel.default())
     try:
         fitted, manifest = train(analyzer, load_split(gold, "train"), load_split(gold, "dev"))
     except EvidenceError as exc:

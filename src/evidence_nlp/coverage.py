@@ -67,6 +67,9 @@ STATUS_FEATURES = (
     "best_specificity",  # most specific assigned passage
     "comparison_found",  # comparison clause whose item compares with the past or a benchmark
     "comparison_trend",  # ... and shows a trend
+    "second_score",  # second-best passage probability
+    "passages_over_0.2",  # log(1 + passages with probability >= 0.2): passing mentions
+    "document_coverage",  # share of the document's clauses with any assigned evidence (thin applications)
 )
 
 
@@ -106,6 +109,7 @@ def status_features(
 ) -> np.ndarray:
     """(n_clauses, len(STATUS_FEATURES)) clause-level features for the status model."""
     specificity = {p.id: cues.specificity(p.text) for p in passages}
+    share = sum(bool(found) for found in evidence.values()) / max(1, len(evidence))
     rows = []
     for column, cid in enumerate(guideline.clause_ids):
         found = evidence[cid]
@@ -120,6 +124,9 @@ def status_features(
                 max((specificity[pid] for _, pid in found), default=0.0),
                 float(bool(comparison and (comparison.past or comparison.benchmark))),
                 float(bool(comparison and comparison.trend)),
+                float(np.sort(proba[:, column])[-2]) if len(passages) > 1 else 0.0,
+                float(np.log1p((proba[:, column] >= 0.2).sum())) if len(passages) else 0.0,
+                share,
             ]
         )
     return np.asarray(rows, dtype=np.float64).reshape(len(guideline.clause_ids), len(STATUS_FEATURES))
@@ -169,10 +176,19 @@ class CoverageAssessor:
             ids = tuple(pid for _, pid in found)
             near = self._near_misses(proba[:, column] if len(passages) else np.zeros(0), passages, set(ids))
             clause = guideline.clauses[cid]
-            if not found:
-                status = MISSING  # no evidence is missing, whatever a model says
-            elif learned is not None:
-                status = learned[column] if learned[column] != MISSING else WEAK
+            if learned is not None:
+                status = learned[column]
+                if found and status == MISSING:
+                    status = WEAK  # a matched passage is at least a passing mention
+                elif not found and status != MISSING:
+                    # A passing mention scores under the match threshold: show the closest passage.
+                    if near:
+                        status, ids, near = WEAK, near[:1], near[1:]
+                        found = [(float(proba[_order(ids[0]) - 1, column]), ids[0])]
+                    else:
+                        status = MISSING
+            elif not found:
+                status = MISSING
             elif clause.is_comparison:
                 comparison = comparisons[clause.item_id]
                 status = COVERED if comparison.past or comparison.benchmark else WEAK

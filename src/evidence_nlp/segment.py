@@ -115,7 +115,7 @@ class Segmenter:
     about `target_passage_chars`, so one passage rarely mixes many clauses.
     """
 
-    def __init__(self, guideline: Guideline, max_passage_chars: int = 220, target_passage_chars: int = 140) -> None:
+    def __init__(self, guideline: Guideline, max_passage_chars: int = 400, target_passage_chars: int = 250) -> None:
         self.guideline = guideline
         self.max_passage_chars = max_passage_chars
         self.target_passage_chars = target_passage_chars

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import __version__
 from .coverage import StatusModel
+from .embed import MemoEncoder
 from .evaluate import GoldDocument, evaluate, passage_paragraphs
 from .ingest import read_document
 from .match import FEATURES, LinearModel
@@ -28,26 +29,55 @@ COVERED_MIN_SCORES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 COVERED_MIN_SPECIFICITY = (0.0, 0.34, 0.67, 1.0)
 
 
-def training_pairs(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(features, clause index, label) for every (text passage, clause) pair. A passage's labels
-    are the clauses of the gold paragraph it falls in."""
-    rows, clause_index, labels = [], [], []
+def _prototypes(sums: np.ndarray, clause_ids: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    norms = np.linalg.norm(sums, axis=1)
+    return {
+        cid: tuple(round(float(x), 5) for x in sums[i] / norms[i]) for i, cid in enumerate(clause_ids) if norms[i] > 0
+    }
+
+
+def training_pairs(
+    analyzer: Analyzer, documents: Sequence[GoldDocument]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[float, ...]]]:
+    """(features, clause index, label) for every (text passage, clause) pair, and the clause
+    prototypes. A passage's labels are the clauses of the gold paragraph it falls in. Each
+    document's prototype feature comes from the other documents' passages (leave one out), so
+    the model does not learn to trust a feature that saw the answer."""
     clause_ids = analyzer.guideline.clause_ids
+    matcher = analyzer.matcher
+    prepared = []
     for gold in documents:
-        segmentation = analyzer.segmenter.segment(read_document(gold.path))
-        passages = segmentation.passages
-        features = analyzer.matcher.features(passages)
+        passages = analyzer.segmenter.segment(read_document(gold.path)).passages
+        keep, labels = [], []
         for i, owner in enumerate(passage_paragraphs(passages, gold.paragraphs)):
-            if passages[i].kind != "text" or owner is None or gold.paragraphs[owner].heading:
-                continue
-            gold_clauses = gold.paragraphs[owner].clauses
+            if passages[i].kind == "text" and owner is not None and not gold.paragraphs[owner].heading:
+                keep.append(i)
+                labels.append([cid in gold.paragraphs[owner].clauses for cid in clause_ids])
+        labels_array = np.asarray(labels, dtype=bool).reshape(len(keep), len(clause_ids))
+        sums = np.zeros((len(clause_ids), analyzer.encoder_dim or 1))
+        if matcher.encoder is not None and keep:
+            vectors = matcher.passage_vectors([passages[i].text for i in keep]).astype(np.float64)
+            sums = labels_array.T.astype(np.float64) @ vectors
+        prepared.append((passages, keep, labels_array, sums))
+    total = sum(p[3] for p in prepared)
+    base = matcher.model_
+    rows, clause_index, labels = [], [], []
+    for passages, keep, labels_array, sums in prepared:
+        if matcher.encoder is not None:
+            matcher.model_ = replace(base, prototypes=_prototypes(total - sums, clause_ids))
+        features = matcher.features(passages)
+        for row, i in enumerate(keep):
             rows.append(features[i])
             clause_index.append(np.arange(len(clause_ids)))
-            labels.append([cid in gold_clauses for cid in clause_ids])
+            labels.append(labels_array[row])
+    matcher.model_ = base
+    prototypes = _prototypes(total, clause_ids) if matcher.encoder is not None else {}
+    # Rounded so that last-bit differences between BLAS builds cannot change the fitted weights.
     return (
-        np.concatenate(rows).astype(np.float64),
+        np.concatenate(rows).astype(np.float64).round(4),
         np.concatenate(clause_index),
-        np.asarray(labels, dtype=bool).reshape(-1),
+        np.concatenate(labels),
+        prototypes,
     )
 
 
@@ -113,7 +143,7 @@ def status_training_data(analyzer: Analyzer, documents: Sequence[GoldDocument]) 
                 evidence[clause.clause_id].append((clause.score, match.passage_id))
         rows.append(status_features(analyzer.guideline, passages, proba, evidence, analysis.coverage.comparisons))
         labels += [gold.clause_status[cid] for cid in analyzer.guideline.clause_ids]
-    return np.concatenate(rows), labels
+    return np.concatenate(rows).round(4), labels
 
 
 def fit_status_model(features: np.ndarray, labels: Sequence[str], c: float = 1.0) -> StatusModel:
@@ -144,8 +174,11 @@ def corpus_hash(documents: Sequence[GoldDocument]) -> str:
 def train(
     analyzer: Analyzer, train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocument], c: float = 1.0
 ) -> tuple[LinearModel, dict[str, Any]]:
-    features, clause_index, labels = training_pairs(analyzer, train_docs)
+    if analyzer.encoder is not None and not isinstance(analyzer.matcher.encoder, MemoEncoder):
+        analyzer.matcher.encoder = MemoEncoder(analyzer.matcher.encoder)
+    features, clause_index, labels, prototypes = training_pairs(analyzer, train_docs)
     model = fit_model(features, clause_index, labels, analyzer.guideline.clause_ids, c=c)
+    model = replace(model, prototypes=prototypes)
     model, dev_result = tune(analyzer, model, dev_docs)
     # A learned status model replaces the tuned thresholds only if it does better on dev.
     status = fit_status_model(*status_training_data(analyzer, train_docs), c=c)
@@ -188,6 +221,7 @@ def model_json(model: LinearModel, manifest: dict[str, Any]) -> str:
         "coverage": model.coverage,
         "status_model": model.status_model,
         "manifest": manifest,
+        "prototypes": {k: list(v) for k, v in model.prototypes.items()},
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
