@@ -83,6 +83,7 @@ def write_atomic(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as handle:
         handle.write(content)
+    os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600; reports are ordinary files
     os.replace(handle.name, path)
 
 
