@@ -95,6 +95,61 @@ def analyze(
         raise typer.Exit(1)
 
 
+@app.command()
+def batch(
+    input_dir: Path = typer.Argument(..., help="Intake folder; every .txt/.md/.docx/.pdf under it is analysed."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder: reports/, summary.csv/.xlsx, errors.csv, heatmap.png."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per file (0: no limit)."),
+    force: bool = typer.Option(False, "--force", help="Re-analyse files whose report is up to date."),
+    guideline: Path | None = GUIDELINE_OPTION,
+    encoder: str = ENCODER_OPTION,
+    model: str | None = MODEL_OPTION,
+) -> None:
+    """Pre-screen a whole intake folder into one summary table (award office)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import discover, outcome_error, run_batch, summary_rows, write_summary
+
+    if not input_dir.is_dir():
+        _fail(f"{input_dir}: not a folder")
+        raise typer.Exit(2)
+    options = {"guideline": guideline, "encoder": model or encoder}
+    analyzer = _analyzer_or_exit(guideline, model or encoder)
+    items, problems = discover(input_dir, out / "reports")
+    with Progress(
+        TextColumn("[bold]analysing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=__import__("rich.console").console.Console(stderr=True),
+        transient=False,
+    ) as progress:
+        task = progress.add_task("batch", total=len(items), rate="")
+        started = __import__("time").perf_counter()
+
+        def advance(outcome) -> None:
+            progress.advance(task)
+            done = progress.tasks[0].completed
+            elapsed = __import__("time").perf_counter() - started
+            progress.update(task, rate=f"{done / elapsed:.1f} files/s" if elapsed > 0 else "")
+
+        outcomes = run_batch(items, analyzer, options, workers=workers, timeout=timeout or None, force=force, progress=advance)
+    errors = problems + [e for e in map(outcome_error, outcomes) if e is not None]
+    write_summary(summary_rows(outcomes, analyzer.guideline), errors, out, analyzer.guideline)
+    analysed = sum(1 for o in outcomes if o.report is not None and not o.skipped)
+    skipped = sum(1 for o in outcomes if o.skipped)
+    typer.echo(
+        f"{len(items)} files: {analysed} analysed, {skipped} up to date, {len(errors)} errors "
+        f"-> {out / 'summary.csv'}, {out / 'summary.xlsx'}, {out / 'heatmap.png'}, {out / 'errors.csv'}"
+    )
+    for path, reason in errors:
+        _fail(f"{path}: {reason}")
+    if errors:
+        raise typer.Exit(1)
+
+
 @app.command("guideline")
 def show_guideline(
     guideline: Path | None = GUIDELINE_OPTION,
