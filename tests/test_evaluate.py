@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -54,7 +53,11 @@ def test_passages_are_attributed_to_the_paragraph_they_overlap_most():
     from evidence_nlp.evaluate import GoldParagraph
 
     paragraphs = [GoldParagraph(0, 10, False, frozenset()), GoldParagraph(12, 30, False, frozenset())]
-    passages = [Passage("p1", 0, 5, "", "text", None, 0), Passage("p2", 8, 20, "", "text", None, 1), Passage("p3", 40, 50, "", "text", None, 2)]
+    passages = [
+        Passage("p1", 0, 5, "", "text", None, 0),
+        Passage("p2", 8, 20, "", "text", None, 1),
+        Passage("p3", 40, 50, "", "text", None, 2),
+    ]
     assert passage_paragraphs(passages, paragraphs) == [0, 1, None]
 
 
@@ -74,10 +77,19 @@ def test_compare_unions_passage_clauses_per_paragraph(analyzer):
 def test_evaluate_command_prints_and_writes_figures(tmp_path):
     result = runner.invoke(app, ["evaluate", "--gold", str(GOLD), "--split", "dev", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "with headings" in result.output and "without headings" in result.output and "worst 10 clauses" in result.output
+    assert (
+        "with headings" in result.output and "without headings" in result.output and "worst 10 clauses" in result.output
+    )
     evaluation = json.loads((tmp_path / "evaluation.json").read_text(encoding="utf-8"))
     assert evaluation["split"] == "dev" and len(evaluation["documents"]) == 5
-    for key in ("mapping", "top1_accuracy", "status_accuracy", "status_macro_f1", "gap_detection", "comparison_accuracy"):
+    for key in (
+        "mapping",
+        "top1_accuracy",
+        "status_accuracy",
+        "status_macro_f1",
+        "gap_detection",
+        "comparison_accuracy",
+    ):
         assert key in evaluation["overall"]
     # A trained matcher must beat chance by a wide margin on documents it was not trained on.
     assert evaluation["overall"]["mapping"]["f1"] > 0.6

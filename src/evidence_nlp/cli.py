@@ -98,7 +98,9 @@ def analyze(
 @app.command()
 def batch(
     input_dir: Path = typer.Argument(..., help="Intake folder; every .txt/.md/.docx/.pdf under it is analysed."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output folder: reports/, summary.csv/.xlsx, errors.csv, heatmap.png."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output folder: reports/, summary.csv/.xlsx, errors.csv, heatmap.png."
+    ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per file (0: no limit)."),
     force: bool = typer.Option(False, "--force", help="Re-analyse files whose report is up to date."),
@@ -135,7 +137,9 @@ def batch(
             elapsed = __import__("time").perf_counter() - started
             progress.update(task, rate=f"{done / elapsed:.1f} files/s" if elapsed > 0 else "")
 
-        outcomes = run_batch(items, analyzer, options, workers=workers, timeout=timeout or None, force=force, progress=advance)
+        outcomes = run_batch(
+            items, analyzer, options, workers=workers, timeout=timeout or None, force=force, progress=advance
+        )
     errors = problems + [e for e in map(outcome_error, outcomes) if e is not None]
     write_summary(summary_rows(outcomes, analyzer.guideline), errors, out, analyzer.guideline)
     analysed = sum(1 for o in outcomes if o.report is not None and not o.skipped)
@@ -179,6 +183,78 @@ def show_guideline(
             for cid in item.clause_ids:
                 lines.append(f"    {cid} {loaded.clauses[cid].text}")
     typer.echo("\n".join(lines))
+
+
+class ReportKind(StrEnum):
+    applicant = "applicant"
+    reviewer = "reviewer"
+
+
+class ReportFormat(StrEnum):
+    html = "html"
+    md = "md"
+
+
+@app.command("report")
+def report_command(
+    file: Path = typer.Argument(..., help="The narrative to report on (.txt, .md, .docx, .pdf)."),
+    kind: ReportKind = typer.Option(
+        ..., "--kind", "-k", help="applicant: gap report for the applicant; reviewer: evidence report for reviewers."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Output file (an existing folder gets <name>.<kind>.<html|md> inside it)."
+    ),
+    output_format: ReportFormat | None = typer.Option(
+        None, "--format", "-f", help="html or md (md: applicant only); default: from --out's suffix, else html."
+    ),
+    guideline: Path | None = GUIDELINE_OPTION,
+    encoder: str = ENCODER_OPTION,
+    model: str | None = MODEL_OPTION,
+) -> None:
+    """Write a report for people: the applicant's gap report or the reviewer's evidence report."""
+    inferred = output_format is None
+    if output_format is None:
+        suffix = out.suffix.lower()
+        output_format = ReportFormat.md if suffix in (".md", ".markdown") and not out.is_dir() else ReportFormat.html
+    if kind is ReportKind.reviewer and output_format is ReportFormat.md:
+        asked = f"--out {out} asks for Markdown" if inferred else "--format md"
+        _fail(f"{asked}, but the reviewer report is HTML only (Markdown is for --kind applicant)")
+        raise typer.Exit(2)
+    from .pipeline import Analyzer
+    from .render import render_applicant_html, render_applicant_markdown, render_reviewer_html
+    from .report import build_report, status_counts, write_atomic
+
+    try:
+        analyzer = Analyzer(guideline, encoder=model or encoder)
+    except EvidenceError as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+    try:
+        analysis = analyzer.analyze(file)
+    except EvidenceError as exc:
+        _fail(str(exc))
+        raise typer.Exit(1) from None
+    except Exception as exc:  # one line, as for analyze, rather than a traceback
+        _fail(f"{file}: internal error ({type(exc).__name__}: {exc})")
+        raise typer.Exit(1) from None
+    report = build_report(analysis)
+    if kind is ReportKind.reviewer:
+        content = render_reviewer_html(analysis, report)
+    elif output_format is ReportFormat.md:
+        content = render_applicant_markdown(analysis, report)
+    else:
+        content = render_applicant_html(analysis, report)
+    target = out / f"{file.stem}.{kind.value}.{output_format.value}" if out.is_dir() else out
+    try:
+        write_atomic(target, content)
+    except OSError as exc:
+        _fail(f"{target}: cannot write ({exc.strerror or exc})")
+        raise typer.Exit(1) from None
+    counts = status_counts(report)
+    typer.echo(
+        f"wrote {target}: {kind.value} report, {counts['covered']} covered, {counts['weak']} weak, "
+        f"{counts['missing']} missing"
+    )
 
 
 corpus_app = typer.Typer(no_args_is_help=True, help="Annotated corpus tools.")

@@ -1,0 +1,181 @@
+"""End to end in a real headless Chromium: the reports as a reader sees them.
+
+Chromium is Debian's (`apt-get install chromium`, as .ci/run does), driven from Python by the
+playwright package over its own pipe (playwright's bundled browsers are never downloaded). Without
+Chromium or playwright the tests skip, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from evidence_nlp import render
+from evidence_nlp.ingest import read_document
+from evidence_nlp.report import build_report
+
+from .conftest import SAMPLES
+
+STRUCTURED = SAMPLES / "welder_structured_gbk.txt"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Payloads in the narrative: executed, each would leave a trace the tests look for.
+SCRIPT_PAYLOAD = '<script>window.__pwned = 1; document.title = "pwned"</script>'
+IMG_PAYLOAD = '<img src=x onerror="window.__pwned = 2">'
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"headless Chromium is required in CI: {reason}")
+    pytest.skip(reason)
+
+
+def _chromium_path() -> str:
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        _unavailable("chromium not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    path = _chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        try:
+            instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        except Exception as exc:  # a broken browser install: same rule as a missing one
+            _unavailable(f"cannot start {path}: {exc}")
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.problems = []  # console errors and uncaught exceptions, e.g. a script the CSP blocked
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
+    page.requests = []
+    page.on("request", lambda r: page.requests.append(r.url))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def narrative(analyzer, tmp_path_factory):
+    """The welder sample with payloads in a weak clause's passage, the opening and the results."""
+    text = read_document(STRUCTURED).text
+    text = text.replace("我也积极履行社会责任，", f"我也积极履行社会责任{SCRIPT_PAYLOAD}，", 1)
+    text = text.replace("本人周建国，", f"本人周建国{IMG_PAYLOAD}，", 1)
+    assert SCRIPT_PAYLOAD in text and IMG_PAYLOAD in text
+    folder = tmp_path_factory.mktemp("browser")
+    source = folder / "welder_with_payloads.txt"
+    source.write_text(text, encoding="utf-8")
+    analysis = analyzer.analyze(source)
+    report = build_report(analysis)
+    reviewer = folder / "reviewer.html"
+    reviewer.write_text(render.render_reviewer_html(analysis, report), encoding="utf-8")
+    applicant = folder / "applicant.html"
+    applicant.write_text(render.render_applicant_html(analysis, report), encoding="utf-8")
+    return {"analysis": analysis, "report": report, "reviewer": reviewer, "applicant": applicant}
+
+
+def _open(page, path: Path) -> None:
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+
+
+def _assert_inert(page) -> None:
+    assert page.evaluate("window.__pwned") is None
+    assert "pwned" not in page.title()
+    assert page.locator("img, iframe, object, embed").count() == 0
+    assert page.problems == []
+    assert all(url.startswith("file://") for url in page.requests)  # nothing but the file itself
+
+
+def test_reviewer_report_in_chromium(page, narrative, tmp_path, guideline):
+    _open(page, narrative["reviewer"])
+    page.screenshot(path=str(tmp_path / "reviewer.png"))
+    assert (tmp_path / "reviewer.png").stat().st_size > 10_000
+    assert page.title().startswith("证据审阅报告")
+
+    cells = page.locator("td.clause-cell")
+    assert cells.count() == 39
+    assert cells.evaluate_all("cells => cells.map(c => c.dataset.clause)") == guideline.clause_ids
+    statuses = {c["id"]: c["status"] for c in narrative["report"]["clauses"]}
+    for cid in ("1.1a", "1.2c", "7.3c"):
+        assert f"status-{statuses[cid]}" in page.locator(f'td.clause-cell[data-clause="{cid}"]').get_attribute("class")
+
+    # Clicking a clause cell far down the matrix brings its evidence section into view.
+    assert page.evaluate("window.scrollY") == 0
+    page.click('td.clause-cell[data-clause="7.4b"] a')
+    page.wait_for_function("location.hash === '#clause-7.4b'")
+    assert page.evaluate("window.scrollY") > 0
+    box = page.locator('section[id="clause-7.4b"]').bounding_box()
+    assert 0 <= box["y"] < VIEWPORT["height"] / 2
+    assert page.locator('section[id="clause-7.4b"]').is_visible()
+    page.screenshot(path=str(tmp_path / "reviewer-7.4b.png"))
+
+    # An evidence link brings its passage in the full text into view.
+    link = page.locator('section[id="clause-1.2c"] a.plink').first
+    target = link.get_attribute("href")[1:]
+    link.click()
+    passage = page.locator(f'[id="{target}"]')
+    assert 0 <= passage.bounding_box()["y"] < VIEWPORT["height"]
+
+    # The full text is the document's text, exactly; the payloads are text in it, not elements.
+    full_text = page.locator("#fulltext")
+    assert full_text.evaluate("e => e.textContent") == narrative["analysis"].document.text
+    assert SCRIPT_PAYLOAD in full_text.inner_text() and IMG_PAYLOAD in full_text.inner_text()
+    assert page.locator("script").count() == 1  # the report's own
+    _assert_inert(page)
+
+
+def test_reviewer_script_runs_and_print_layout(page, narrative, tmp_path):
+    _open(page, narrative["reviewer"])
+    covered = page.locator("section.clause.status-covered").first
+    weak = page.locator("section.clause.status-weak").first
+    assert covered.is_visible() and weak.is_visible()
+    # The report's own script (admitted by the CSP hash) filters the clause list.
+    page.click('button[data-filter="gaps"]')
+    assert page.get_attribute("body", "data-filter") == "gaps"
+    assert not covered.is_visible() and weak.is_visible()
+    # A link to a hidden clause shows it again.
+    cid = covered.get_attribute("id").removeprefix("clause-")
+    page.click(f'td.clause-cell[data-clause="{cid}"] a')
+    page.wait_for_function("document.body.dataset.filter === 'all'")
+    assert covered.is_visible()
+    # Printing: no navigation bar, every clause, and a PDF comes out.
+    page.emulate_media(media="print")
+    assert not page.locator("nav.toc").is_visible()
+    page.pdf(path=str(tmp_path / "reviewer.pdf"), format="A4", print_background=True)
+    assert (tmp_path / "reviewer.pdf").read_bytes().startswith(b"%PDF")
+    _assert_inert(page)
+
+
+def test_applicant_report_in_chromium(page, narrative, tmp_path):
+    _open(page, narrative["applicant"])
+    page.screenshot(path=str(tmp_path / "applicant.png"), full_page=True)
+    assert (tmp_path / "applicant.png").stat().st_size > 10_000
+    report = narrative["report"]
+    gaps = [c["id"] for c in report["clauses"] if c["status"] != "covered"]
+    assert page.locator("section.gap").evaluate_all("s => s.map(e => e.dataset.clause)") == gaps
+    assert page.locator("script").count() == 0
+    page.click(f'a[href="#gap-{gaps[-1]}"]')
+    assert 0 <= page.locator(f'[id="gap-{gaps[-1]}"]').bounding_box()["y"] < VIEWPORT["height"]
+    body = page.locator("body").inner_text()
+    assert "自评报告差距分析" in body and "建议补充的证据" in body
+    payload_passages = {p["id"] for p in report["passages"] if SCRIPT_PAYLOAD in p["text"]}
+    shown = page.locator("section.gap .mono").all_inner_texts()
+    if payload_passages & set(shown):
+        assert SCRIPT_PAYLOAD in body
+    _assert_inert(page)

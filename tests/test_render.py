@@ -1,0 +1,404 @@
+"""Reports for people: the reviewer HTML, the applicant HTML and Markdown, and `evidence-nlp report`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evidence_nlp import render
+from evidence_nlp.cli import app
+from evidence_nlp.ingest import read_document
+from evidence_nlp.report import build_report
+
+from .conftest import SAMPLES
+
+runner = CliRunner()
+STRUCTURED = SAMPLES / "welder_structured_gbk.txt"
+SCRIPT = '<script>alert("x")</script>'
+IMG = "<img src=x onerror=alert(1)>"
+MARKDOWN_PAYLOAD = "**粗体** [链接](javascript:alert(1)) | 竖线 &lt;b&gt;"
+
+
+class Elements(HTMLParser):
+    """Every start tag as (tag, attributes), in document order."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, {k: v or "" for k, v in attrs}))
+
+    def find(self, tag: str, **attrs: str) -> list[dict[str, str]]:
+        return [a for t, a in self.tags if t == tag and all(a.get(k.rstrip("_")) == v for k, v in attrs.items())]
+
+    def with_class(self, tag: str, cls: str) -> list[dict[str, str]]:
+        return [a for t, a in self.tags if t == tag and cls in a.get("class", "").split()]
+
+    def ids(self) -> set[str]:
+        return {a["id"] for _, a in self.tags if "id" in a}
+
+
+def _section(page: str, element_id: str) -> str:
+    """The HTML of one <section id=…> (clause sections do not nest sections)."""
+    start = page.index(f'id="{element_id}"')
+    return page[start : page.index("</section>", start)]
+
+
+def _covered_lines(report, guideline) -> list[str]:
+    """The applicant report's one-line summary of covered clauses, per category."""
+    status = {c["id"]: c["status"] for c in report["clauses"]}
+    lines = []
+    for category in guideline.categories:
+        cids = [cid for item_id in category.item_ids for cid in guideline.items[item_id].clause_ids]
+        covered = [cid for cid in cids if status[cid] == "covered"]
+        if len(covered) == len(cids):
+            lines.append("本类目各条款均已覆盖，无需补充。")
+        elif covered:
+            lines.append("已覆盖：" + "、".join(covered))
+    return lines
+
+
+@pytest.fixture(scope="module")
+def welder(analyzer):
+    analysis = analyzer.analyze(STRUCTURED)
+    return analysis, build_report(analysis)
+
+
+@pytest.fixture(scope="module")
+def reviewer(welder) -> str:
+    return render.render_reviewer_html(*welder)
+
+
+@pytest.fixture(scope="module")
+def applicant(welder) -> str:
+    return render.render_applicant_html(*welder)
+
+
+@pytest.fixture(scope="module")
+def markdown(welder) -> str:
+    return render.render_applicant_markdown(*welder)
+
+
+@pytest.fixture(scope="module")
+def hostile(analyzer, tmp_path_factory):
+    """The welder sample with script/HTML/Markdown payloads in its text and in its file name."""
+    text = read_document(STRUCTURED).text
+    text = text.replace("我也积极履行社会责任，", f"我也积极履行社会责任{SCRIPT}，", 1)
+    text = text.replace("本人周建国，", f"本人周建国{IMG}，", 1)
+    text = text.replace("我坚持“每天练一根焊条”", f"我坚持{MARKDOWN_PAYLOAD}“每天练一根焊条”", 1)
+    assert text.count(SCRIPT) == text.count(IMG) == 1
+    path = tmp_path_factory.mktemp("hostile") / 'evil<b>&"q".txt'
+    path.write_text(text, encoding="utf-8")
+    analysis = analyzer.analyze(path)
+    return analysis, build_report(analysis)
+
+
+# --- reviewer report ----------------------------------------------------------------------------
+
+
+def test_matrix_has_one_cell_per_clause_with_its_status(reviewer, welder, guideline):
+    _, report = welder
+    cells = Elements(reviewer).with_class("td", "clause-cell")
+    assert [c["data-clause"] for c in cells] == guideline.clause_ids and len(cells) == 39
+    statuses = {c["id"]: c["status"] for c in report["clauses"]}
+    for cell in cells:
+        classes = cell["class"].split()
+        assert f"status-{statuses[cell['data-clause']]}" in classes
+        assert sum(c.startswith("status-") for c in classes) == 1
+    links = [a["href"] for a in Elements(reviewer).find("a") if a.get("href", "").startswith("#clause-")]
+    assert links[:39] == [f"#clause-{cid}" for cid in guideline.clause_ids]  # the matrix comes first
+    assert len(set(statuses.values())) >= 2  # the sample exercises more than one colour
+
+
+def test_every_clause_has_a_section_with_text_status_and_score(reviewer, welder, guideline):
+    _, report = welder
+    sections = {s["id"]: s for s in Elements(reviewer).find("section") if s.get("id", "").startswith("clause-")}
+    assert list(sections) == [f"clause-{cid}" for cid in guideline.clause_ids]
+    for clause in report["clauses"]:
+        body = _section(reviewer, f"clause-{clause['id']}")
+        assert sections[f"clause-{clause['id']}"]["data-status"] == clause["status"]
+        assert html.escape(guideline.clauses[clause["id"]].text) in body
+        assert f"最高概率 {clause['score']:.2f}" in body
+        for pid in clause["evidence"]:
+            assert f'href="#passage-{pid}"' in body
+        if clause["near_misses"]:
+            near = body[body.index('class="passages near-misses"') :]
+            for pid in clause["near_misses"]:
+                assert f'href="#passage-{pid}"' in near
+        else:
+            assert "near-misses" not in body
+
+
+def test_evidence_is_shown_with_scores_and_marked_keywords(reviewer, welder, guideline):
+    analysis, report = welder
+    scores = {p["id"]: {c["id"]: c["score"] for c in p["clauses"]} for p in report["passages"]}
+    texts = {p["id"]: p["text"] for p in report["passages"]}
+    marked = 0
+    for clause in report["clauses"]:
+        body = _section(reviewer, f"clause-{clause['id']}")
+        evidence = body[: body.find("near-misses")] if "near-misses" in body else body
+        for pid in clause["evidence"][: render.MAX_EVIDENCE]:
+            if clause["id"] in scores[pid]:
+                assert f"概率 <strong>{scores[pid][clause['id']]:.2f}</strong>" in evidence
+        keywords = guideline.clauses[clause["id"]].keywords
+        hits = {k for pid in clause["evidence"][: render.MAX_EVIDENCE] for k in keywords if k in texts[pid]}
+        for keyword in hits:
+            assert f"<mark>{html.escape(keyword)}</mark>" in evidence or any(
+                keyword in longer and f"<mark>{longer}</mark>" in evidence for longer in keywords
+            )
+        marked += bool(hits)
+    assert marked >= 20
+
+
+def test_every_internal_link_has_a_target(reviewer):
+    elements = Elements(reviewer)
+    ids = elements.ids()
+    hrefs = [a["href"] for a in elements.find("a") if "href" in a]
+    assert hrefs and all(h.startswith("#") for h in hrefs)  # nothing leaves the page
+    assert {h[1:] for h in hrefs} <= ids
+    assert any(h.startswith("#passage-") for h in hrefs)
+
+
+def test_full_text_is_shown_exactly_with_every_passage(reviewer, welder):
+    analysis, report = welder
+    start = reviewer.index('<div id="fulltext"')
+    inner = reviewer[reviewer.index(">", start) + 1 : reviewer.index("</div>", start)]
+    assert html.unescape(re.sub(r"<[^>]+>", "", inner)) == analysis.document.text
+    spans = {s["id"]: s for s in Elements(inner).find("span")}
+    assert list(spans) == [f"passage-{p['id']}" for p in report["passages"]]
+    evidence = {pid for c in report["clauses"] for pid in c["evidence"]}
+    for passage in report["passages"]:
+        classes = spans[f"passage-{passage['id']}"]["class"].split()
+        assert ("is-evidence" in classes) == (passage["id"] in evidence)
+        assert f"kind-{passage['kind']}" in classes
+
+
+def test_header_comparisons_and_flags(reviewer, welder):
+    _, report = welder
+    for value in (
+        "welder_structured_gbk.txt",
+        report["document"]["sha256"],
+        f"{report['tool']['name']} {report['tool']['version']}",
+        f"{report['encoder']['name']}，{report['encoder']['dim']} 维",
+        report["guideline"]["title"],
+    ):
+        assert value in reviewer
+    comparisons = _section(reviewer, "comparisons")
+    for item_id, comparison in report["comparisons"].items():
+        row = comparisons[comparisons.index(f'data-item="{item_id}"') :].split("</tr>", 1)[0]
+        cells = row.split("<td>")[1:]
+        assert len(cells) == 3
+        for cell, key in zip(cells, ("past", "benchmark", "trend"), strict=True):
+            assert ("✓" in cell) == comparison[key]
+            assert re.findall(r'href="#passage-(p\d+)"', cell) == comparison["evidence"][key]
+    flags = _section(reviewer, "flags")
+    assert flags.count("<tr data-code=") == len(report["flags"]) > 0
+    for flag in report["flags"]:
+        assert html.escape(flag["message"]) in flags
+
+
+def test_self_contained_and_only_its_own_script(reviewer):
+    assert reviewer.startswith("<!DOCTYPE html>")
+    for forbidden in ("http://", "https://", "<link", "src=", "url(", "@import", "<iframe", "<img"):
+        assert forbidden not in reviewer
+    scripts = re.findall(r"<script>(.*?)</script>", reviewer, re.S)
+    assert scripts == [render._REVIEWER_JS]
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src &#x27;sha256-{digest}&#x27;" in reviewer
+    assert '"PingFang SC","Noto Sans CJK SC","Source Han Sans SC"' in reviewer and "@media print" in reviewer
+
+
+def test_rendering_is_deterministic(welder, reviewer, applicant, markdown):
+    assert render.render_reviewer_html(*welder) == reviewer
+    assert render.render_applicant_html(*welder) == applicant
+    assert render.render_applicant_markdown(*welder) == markdown
+
+
+def test_applicant_text_is_escaped_everywhere(hostile):
+    analysis, report = hostile
+    reviewer = render.render_reviewer_html(analysis, report)
+    applicant = render.render_applicant_html(analysis, report)
+    for page in (reviewer, applicant):
+        assert SCRIPT not in page and IMG not in page
+        assert "<img" not in page and "<b>" not in page
+        assert "evil&lt;b&gt;&amp;&quot;q&quot;.txt" in page  # the file name, in the header or intro
+    assert html.escape(SCRIPT) in reviewer and html.escape(IMG) in reviewer
+    assert html.escape(MARKDOWN_PAYLOAD) in reviewer  # "&lt;" stays text: shown as "&lt;", not "<"
+    assert re.findall(r"<script>(.*?)</script>", reviewer, re.S) == [render._REVIEWER_JS]
+    assert "<script" not in applicant and "script-src &#x27;none&#x27;" in applicant
+    # Where a payload passage is among the closest passages of a gap, its excerpt shows it as text.
+    payload_passages = {p["id"] for p in report["passages"] if SCRIPT in p["text"]}
+    closest = {
+        pid
+        for cid in render._View(analysis, report).gaps()
+        for pid, _ in render._closest(render._View(analysis, report), cid)
+    }
+    if payload_passages & closest:
+        assert html.escape(SCRIPT) in applicant
+
+
+def test_markup_from_the_narrative_is_inert_in_markdown(hostile):
+    markdown_it = pytest.importorskip("markdown_it")
+    analysis, report = hostile
+    md = render.render_applicant_markdown(analysis, report)
+    assert SCRIPT not in md and IMG not in md and "<b>" not in md
+    rendered = markdown_it.MarkdownIt("commonmark").enable("table").render(md)  # raw HTML allowed here
+    assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
+    assert "javascript:" not in re.findall(r'href="([^"]*)"', rendered)
+    assert "<strong>粗体</strong>" not in rendered
+    assert "evil&lt;b&gt;&amp;&quot;q&quot;.txt" in rendered
+
+
+def test_md_escape():
+    assert render.md_escape("a*b_c`d[e](f)|g~h#i\\j") == "a\\*b\\_c\\`d\\[e\\](f)\\|g\\~h\\#i\\\\j"
+    assert render.md_escape("<b>&amp;</b>") == "&lt;b&gt;&amp;amp;&lt;/b&gt;"
+    assert render.md_escape("两行\n文字\t之间") == "两行 文字 之间"
+
+
+def test_marked_escapes_around_and_inside_marks():
+    pattern = render._keyword_pattern(["质量", "质量意识", "a<b"])
+    assert render._marked("强化质量意识<script>a<B", pattern) == (
+        "强化<mark>质量意识</mark>&lt;script&gt;<mark>a&lt;B</mark>"
+    )
+    assert render._marked("无关键词 & <x>", None) == "无关键词 &amp; &lt;x&gt;"
+
+
+# --- applicant report ---------------------------------------------------------------------------
+
+
+def test_applicant_html_lists_exactly_the_gaps_with_guidance(applicant, welder, guideline):
+    _, report = welder
+    gaps = [c["id"] for c in report["clauses"] if c["status"] != "covered"]
+    sections = Elements(applicant).with_class("section", "gap")
+    assert [s["data-clause"] for s in sections] == gaps
+    for clause in report["clauses"]:
+        cid = clause["id"]
+        if clause["status"] == "covered":
+            assert f'id="gap-{cid}"' not in applicant
+            continue
+        body = _section(applicant, f"gap-{cid}")
+        assert f"status-{clause['status']}" in sections[gaps.index(cid)]["class"]
+        assert html.escape(guideline.clauses[cid].text) in body
+        assert html.escape(guideline.clauses[cid].guidance) in body
+        closest = (clause["evidence"] + clause["near_misses"])[: render.MAX_CLOSEST]
+        for pid in closest:
+            assert f'<span class="mono">{pid}</span>' in body
+        if not closest:
+            assert "没有与本条款接近的段落" in body
+    for line in _covered_lines(report, guideline):  # covered clauses, briefly
+        assert line in applicant
+    assert "<script" not in applicant and "致申报人" in applicant
+
+
+def test_applicant_reports_list_the_missing_comparisons(applicant, markdown, welder, guideline):
+    _, report = welder
+    expected = {
+        item_id for item_id, c in report["comparisons"].items() if not (c["past"] and c["benchmark"] and c["trend"])
+    }
+    listed = {li["data-item"] for li in Elements(applicant).find("li") if "data-item" in li}
+    assert listed == expected and expected  # the sample lacks some comparisons (7.3 at least)
+    comparisons = _section(applicant, "comparisons")
+    for item_id, c in report["comparisons"].items():
+        item = guideline.items[item_id]
+        marks = " | ".join("✓ 有" if c[key] else "✗ 缺少" for key in ("past", "benchmark", "trend"))
+        assert f"| {item_id} {item.title} | {marks} |" in markdown
+        if item_id not in expected:
+            continue
+        advice = comparisons[comparisons.index(f'<li data-item="{item_id}">') :].split("</li>", 1)[0]
+        line = next(ln for ln in markdown.splitlines() if ln.startswith(f"- **{item_id} {item.title}**："))
+        for text in (advice, line):
+            assert ("未与您本人以往的结果比对" in text) == (not c["past"])
+            assert ("未与标杆、同行或行业水平比对" in text) == (not c["benchmark"])
+            assert ("难以显示趋势" in text) == (c["past"] and not c["trend"])
+        assert html.escape(guideline.clauses[item.comparison_clause].guidance) in advice
+        assert render.md_escape(guideline.clauses[item.comparison_clause].guidance) in line
+
+
+def test_applicant_markdown_lists_exactly_the_gaps_with_guidance(markdown, welder, guideline):
+    _, report = welder
+    gaps = [c["id"] for c in report["clauses"] if c["status"] != "covered"]
+    headings = re.findall(r"^### (\S+) ", markdown, re.M)
+    assert headings == gaps
+    blocks = dict(zip(headings, re.split(r"^### .*$", markdown, flags=re.M)[1:], strict=True))
+    for cid in gaps:
+        clause = guideline.clauses[cid]
+        assert f"- **指南原文：** {render.md_escape(clause.text)}" in blocks[cid]
+        assert f"- **建议补充的证据：** {render.md_escape(clause.guidance)}" in blocks[cid]
+        entry = next(c for c in report["clauses"] if c["id"] == cid)
+        for pid in (entry["evidence"] + entry["near_misses"])[: render.MAX_CLOSEST]:
+            assert f"  - {pid}（" in blocks[cid]
+    assert markdown.startswith("# 自评报告差距分析\n")
+    assert all(f"## {c.id}. {c.title}\n" in markdown for c in guideline.categories)
+    for line in _covered_lines(report, guideline):
+        assert line in markdown
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+
+
+def test_report_command_writes_each_kind(tmp_path):
+    reviewer = tmp_path / "out" / "reviewer.html"
+    result = runner.invoke(app, ["report", str(STRUCTURED), "--kind", "reviewer", "--out", str(reviewer)])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        rf"wrote {re.escape(str(reviewer))}: reviewer report, \d+ covered, \d+ weak, \d+ missing\n", result.stdout
+    )
+    page = reviewer.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="clause-cell ') == 39
+    assert reviewer.stat().st_mode & 0o777 == 0o644
+
+    markdown = tmp_path / "gaps.md"  # the format follows the suffix
+    result = runner.invoke(app, ["report", str(STRUCTURED), "--kind", "applicant", "-o", str(markdown)])
+    assert result.exit_code == 0, result.output
+    assert markdown.read_text(encoding="utf-8").startswith("# 自评报告差距分析")
+
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    result = runner.invoke(app, ["report", str(STRUCTURED), "-k", "applicant", "-o", str(folder), "-f", "html"])
+    assert result.exit_code == 0, result.output
+    written = folder / "welder_structured_gbk.applicant.html"
+    assert [p.name for p in folder.iterdir()] == [written.name]
+    assert "自评报告差距分析" in written.read_text(encoding="utf-8")
+
+
+def test_report_command_errors(tmp_path):
+    out = tmp_path / "r.md"
+    result = runner.invoke(app, ["report", str(STRUCTURED), "--kind", "reviewer", "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: ") and "reviewer report is HTML only" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+    result = runner.invoke(
+        app, ["report", str(STRUCTURED), "--kind", "reviewer", "--format", "md", "--out", str(tmp_path / "r.html")]
+    )
+    assert result.exit_code == 2 and "--format md" in result.stderr
+
+    missing = tmp_path / "missing.txt"
+    args = ["report", str(missing), "--kind", "applicant", "--out", str(tmp_path / "a.html"), "--encoder", "lexical"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {missing}: file not found"
+
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = runner.invoke(app, [*args[:1], str(empty), *args[2:]])
+    assert result.exit_code == 1 and result.stderr.strip() == f"error: {empty}: empty file"
+
+    bad = tmp_path / "g.yaml"
+    bad.write_text("id: x\ntitle: y\ncategories: []\n", encoding="utf-8")
+    result = runner.invoke(app, [*args, "--guideline", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {bad}: guideline: missing or empty 'categories'"
+
+    result = runner.invoke(app, ["report", str(STRUCTURED), "--kind", "nobody", "--out", str(out)])
+    assert result.exit_code == 2  # typer's usage error
+    assert not any(Path(tmp_path).glob("*.html")) and not out.exists()
