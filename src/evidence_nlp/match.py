@@ -30,7 +30,7 @@ FEATURES = (
     "tfidf",  # cosine of jieba-word TF-IDF vectors
     "tfidf_z",
     "tfidf_doc_z",
-    "paragraph_semantic_z",  # semantic_z of the whole paragraph the passage belongs to
+    "paragraph_semantic_z",  # semantic_z of the passage's paragraph (its best passage)
     "paragraph_keywords",  # keywords share over the whole paragraph
     "prototype_z",  # similarity to the clause's prototype (mean of annotated training passages), standardised
     "section_item",  # the passage sits under a heading linked to the clause's item
@@ -252,7 +252,10 @@ class ClauseMatcher:
         position = {k: i for i, k in enumerate(paragraph_order)}
         paragraph_row = [position[q] for q in paragraph_of]
         semantic = self._semantic(texts)
-        paragraph_semantic = self._semantic([paragraph_texts[k] for k in paragraph_order])[paragraph_row]
+        # A paragraph is as close to a clause as its closest passage (no second encoding pass).
+        paragraph_best = np.full((len(paragraph_order), semantic.shape[1]), -1.0, dtype=np.float32)
+        np.maximum.at(paragraph_best, paragraph_row, semantic)
+        paragraph_semantic = paragraph_best[paragraph_row]
         words = [" ".join(self.tokenizer_.words(t)) for t in texts]
         tfidf = (self.tfidf_.transform(words) @ self.clause_tfidf_.T).toarray().astype(np.float32)
         keywords = self._keyword_share(texts)
