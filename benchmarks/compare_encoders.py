@@ -72,7 +72,10 @@ def main() -> None:
         )
         print(rows[-1], flush=True)
     print()
-    print("| encoder | map F1 | map F1 (headings) | map F1 (no headings) | top-1 | status acc | gap F1 | comparisons | passages/s | train+tune s |")
+    print(
+        "| encoder | map F1 | map F1 (headings) | map F1 (no headings) | top-1 | status acc | gap F1 "
+        "| comparisons | passages/s | train+tune s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 

@@ -121,3 +121,17 @@ def test_sentence_transformers_path_with_a_bundled_model(guideline):
     analysis = analyzer.analyze_document(Document("en.txt", text, "utf-8", "0" * 64, "txt"))
     assert analysis.encoder_name.startswith("sentence-transformers:") and analysis.encoder_dim == 384
     assert len(analysis.coverage.clauses) == 39
+
+
+def test_tfidf_matches_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from evidence_nlp.match import TfidfModel
+
+    documents = ["顾客 满意度 调查 顾客", "专利 创新 攻关", "标准 规范 顾客 顾客 顾客"]
+    queries = ["顾客 顾客 未知词 满意度", "创新", "未知词"]
+    reference = TfidfVectorizer(analyzer=str.split, sublinear_tf=True, norm="l2").fit(documents)
+    expected = (reference.transform(queries) @ reference.transform(documents).T).toarray()
+    model = TfidfModel().fit([d.split() for d in documents])
+    got = model.transform([q.split() for q in queries]) @ model.transform([d.split() for d in documents]).T
+    assert np.allclose(expected, got, atol=1e-6)
