@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,22 @@ from .errors import IngestError
 TEXT_SUFFIXES = (".txt", ".md")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".docx", ".pdf")
 _CID = re.compile(r"\(cid:\d+\)")
+# A .docx whose parts unpack to more than this is refused before parsing (a zip bomb would
+# otherwise exhaust memory and time); real narratives unpack to a few MB.
+MAX_DOCX_UNCOMPRESSED = 256 * 1024 * 1024
+# Characters that render as nothing: a file made only of these and whitespace has no text.
+_INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+_VISIBLE = re.compile(f"[^\\s\\x00-\\x1f\\x7f{_INVISIBLE}]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# Magic numbers of formats that are sometimes renamed to .txt.
+_MAGIC = (
+    (b"PK\x03\x04", "a zip package, e.g. .docx"),
+    (b"%PDF", "a PDF"),
+    (b"\xd0\xcf\x11\xe0", "an OLE compound file, e.g. .doc"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"{\\rtf", "an RTF document"),
+)
 
 
 @dataclass(frozen=True)
@@ -35,37 +53,164 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def display_path(path: str) -> str:
+    """A file name safe for a one-line message: control and format characters (bidi overrides),
+    line separators and undecodable file-name bytes (lone surrogates) are shown escaped."""
+    out = []
+    for ch in path:
+        category = unicodedata.category(ch)
+        if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode keeps it
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif category in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))
+
+
 def _looks_binary(raw: bytes) -> bool:
-    sample = raw[:65536]
-    if b"\x00" in sample:
+    """NUL bytes anywhere, or more than 2% other control bytes (ESC, BEL, … in a rare text)."""
+    if b"\x00" in raw:
         return True
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
-    return controls > max(8, len(sample) // 50)
+    controls = len(raw) - len(raw.translate(None, _CONTROL_BYTES))
+    return controls > max(8, len(raw) // 50)
 
 
-def decode_text(raw: bytes, path: str) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (BOM or not), UTF-16 with BOM, or GB18030; return (text, encoding)."""
+def _binary_reason(raw: bytes) -> str:
+    kind = next((name for magic, name in _MAGIC if raw.startswith(magic)), None)
+    if kind:
+        return f"binary data, not a text file (looks like {kind}; check the file extension)"
+    if _looks_like_utf16(raw):
+        return "binary data, not a text file (looks like UTF-16 without a byte-order mark; save the file as UTF-8)"
+    return "binary data, not a text file"
+
+
+def _looks_like_utf16(raw: bytes) -> bool:
+    """NUL bytes because the text is UTF-16 without a BOM: it decodes to printable text."""
+    sample = raw[:65536]
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample[: len(sample) // 2 * 2].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        printable = sum(1 for ch in text if ch.isprintable() or ch in "\n\r\t")
+        if text and "\x00" not in text and printable >= 0.98 * len(text):
+            return True
+    return False
+
+
+def _hanzi_outside_gb2312(text: str) -> float:
+    """Share of CJK ideographs outside GB2312 (the 6,763 common simplified characters)."""
+    counts = Counter(re.findall(r"[\u4e00-\u9fff]", text))
+    total = sum(counts.values())
+    if not total:
+        return 0.0
+    rare = 0
+    for ch, count in counts.items():
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += count
+    return rare / total
+
+
+def _decode_utf8(raw: bytes, path: str, encoding: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """UTF-8, or a file that is UTF-8 except for some bytes: a truncated last character is dropped
+    with a warning; anything else is mixed encodings, refused (decoding it all as GBK would give
+    mojibake, guessing per byte run would invent text). None when the file does not look like UTF-8."""
+    body = raw[3:] if encoding == "utf-8-sig" else raw
+    try:
+        return _normalise_newlines(body.decode("utf-8")), encoding, ()
+    except UnicodeDecodeError as exc:
+        error = exc
+    if error.reason == "unexpected end of data" and error.end == len(body) and len(body) - error.start < 4:
+        try:
+            text = body[: error.start].decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            cut = len(body) - error.start
+            warning = f"the file ends inside a UTF-8 character: its last {cut} byte(s) were dropped (truncated file?)"
+            return _normalise_newlines(text), encoding, (warning,)
+    lenient = body.decode("utf-8", "surrogateescape")
+    invalid = len(re.findall("[\udc80-\udcff]", lenient))
+    non_ascii = len(body.translate(None, bytes(range(128))))  # bytes >= 0x80
+    if encoding == "utf-8-sig" or non_ascii - invalid > invalid:  # mostly valid multi-byte UTF-8
+        start = error.start + len(raw) - len(body)
+        line = raw.count(b"\n", 0, start) + 1
+        raise IngestError(
+            path,
+            f"cannot decode text: mixed encodings (UTF-8 with {invalid} invalid bytes, the first at line {line}, "
+            f"byte {start}); save the whole file as UTF-8",
+        )
+    return None
+
+
+def _decode(raw: bytes, path: str) -> tuple[str, str, tuple[str, ...]]:
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise IngestError(path, "unsupported encoding UTF-32; save the file as UTF-8")
     if raw.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        if _looks_binary(raw):
-            raise IngestError(path, "binary data, not a text file")
-        # GBK is a subset of GB18030: decoding as GB18030 never loses a GBK document.
-        candidates = ["utf-8", "gbk", "gb18030"]
-    for encoding in candidates:
+        decoded = _decode_utf8(raw, path, "utf-8-sig")  # a file that declares UTF-8 is never read as GBK
+        if decoded is None:  # pragma: no cover - _decode_utf8 raises instead for utf-8-sig
+            raise IngestError(path, "cannot decode text: invalid UTF-8")
+        return decoded
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IngestError(path, "cannot decode text: invalid UTF-16") from None
+        if "\x00" in text:
+            raise IngestError(path, _binary_reason(raw))
+        return _normalise_newlines(text), "utf-16", ()
+    if _looks_binary(raw):
+        raise IngestError(path, _binary_reason(raw))
+    decoded = _decode_utf8(raw, path, "utf-8")
+    if decoded is not None:
+        return decoded
+    # GBK is a subset of GB18030: decoding as GB18030 never loses a GBK document.
+    for encoding in ("gbk", "gb18030"):
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return _normalise_newlines(text), encoding
+        _check_plausible_gbk(raw, text, path)
+        return _normalise_newlines(text), encoding, ()
     raise IngestError(path, "cannot decode text: not UTF-8, UTF-16 or GBK/GB18030")
 
 
+def _check_plausible_gbk(raw: bytes, text: str, path: str) -> None:
+    """GB18030 decodes almost any byte soup: refuse text that is Big5 read as GBK (the
+    characters come out as rare ones) or mostly private-use code points (binary data)."""
+    if _hanzi_outside_gb2312(text) > 0.25:
+        try:
+            raw.decode("big5")
+        except UnicodeDecodeError:
+            pass  # e.g. traditional characters written in GBK
+        else:
+            raise IngestError(path, "cannot decode text: looks like Big5 (traditional Chinese); save the file as UTF-8")
+    non_ascii = len(re.findall(r"[^\x00-\x7f]", text))
+    private = len(re.findall("[\ue000-\uf8ff\U000f0000-\U0010ffff]", text))
+    if private > max(2, non_ascii // 50):
+        raise IngestError(
+            path, "cannot decode text: not UTF-8, UTF-16 or GBK/GB18030 (binary data or another encoding?)"
+        )
+
+
+def decode_text(raw: bytes, path: str) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (BOM or not), UTF-16 with BOM, or GB18030; return (text, encoding).
+
+    Refused with an IngestError: binary data, UTF-32, a UTF-8 file with bytes of another
+    encoding inside (mixed encodings), Big5, and byte soup that only GB18030 would accept."""
+    text, encoding, _ = _decode(raw, path)
+    return text, encoding
+
+
 def _read_text_file(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], ...], tuple[str, ...]]:
-    text, encoding = decode_text(raw, path)
-    return text, encoding, (), ()
+    text, encoding, warnings = _decode(raw, path)
+    return text, encoding, (), warnings
 
 
 def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], ...], tuple[str, ...]]:
@@ -77,12 +222,23 @@ def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], 
     except ImportError:  # pragma: no cover - declared dependency
         raise IngestError(path, "python-docx is not installed") from None
     if not zipfile.is_zipfile(io.BytesIO(raw)):
-        reason = (
-            "encrypted (password-protected) .docx"
-            if raw.startswith(b"\xd0\xcf\x11\xe0")
-            else "corrupt .docx (not a zip package)"
+        if not raw.startswith(b"\xd0\xcf\x11\xe0"):
+            raise IngestError(path, "corrupt .docx (not a zip package)")
+        # An OLE compound file: Word wraps an encrypted .docx in one (streams EncryptionInfo and
+        # EncryptedPackage); a Word 97-2003 .doc renamed to .docx has a WordDocument stream.
+        if "WordDocument".encode("utf-16-le") in raw and "EncryptedPackage".encode("utf-16-le") not in raw:
+            raise IngestError(path, "a Word 97-2003 .doc, not a .docx: save it as .docx")
+        raise IngestError(path, "encrypted (password-protected) .docx")
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as package:
+            unpacked = sum(info.file_size for info in package.infolist())
+    except Exception as exc:  # a damaged central directory
+        raise IngestError(path, f"corrupt .docx ({type(exc).__name__})") from None
+    if unpacked > MAX_DOCX_UNCOMPRESSED:
+        raise IngestError(
+            path,
+            f"corrupt .docx (unpacks to {unpacked:,} bytes, over the limit of {MAX_DOCX_UNCOMPRESSED:,})",
         )
-        raise IngestError(path, reason)
     try:
         document = docx.Document(io.BytesIO(raw))
         blocks: list[tuple[str, bool]] = []
@@ -117,7 +273,8 @@ def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], 
             headings.append((offset, offset + len(value)))
         parts.append(value)
         offset += len(value)
-    return "\n\n".join(parts), "docx", tuple(headings), ()
+    # XML cannot hold lone surrogates, but keep the guarantee that text encodes as UTF-8 explicit.
+    return _LONE_SURROGATE.sub("\ufffd", "\n\n".join(parts)), "docx", tuple(headings), ()
 
 
 def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], ...], tuple[str, ...]]:
@@ -143,16 +300,31 @@ def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], .
                 if value:
                     pages.append(value)
     except Exception as exc:  # pdfminer raises many types on damaged or encrypted files
-        name = type(exc).__name__
-        if "password" in name.lower() or "encrypt" in str(exc).lower():
+        if _password_error(exc):
             raise IngestError(path, "encrypted .pdf: cannot extract text") from None
-        raise IngestError(path, f"corrupt .pdf ({name})") from None
+        raise IngestError(path, f"corrupt .pdf ({type(exc).__name__})") from None
     if not pages:
         if needs_ocr:
             raise IngestError(path, "PDF text has no Unicode mapping: needs OCR")
         raise IngestError(path, "scanned PDF: no extractable text")
     warnings = (f"pages {', '.join(map(str, needs_ocr))} have no Unicode text map and need OCR",) if needs_ocr else ()
-    return "\n\n".join(pages), "pdf", (), warnings
+    # A broken ToUnicode map can yield lone surrogates, which no UTF-8 report could hold.
+    return _LONE_SURROGATE.sub("\ufffd", "\n\n".join(pages)), "pdf", (), warnings
+
+
+def _password_error(exc: BaseException) -> bool:
+    """pdfplumber wraps pdfminer's PDFPasswordIncorrect in PdfminerException: look inside."""
+    seen: list[BaseException] = []
+    queue = [exc]
+    while queue and len(seen) < 20:
+        current = queue.pop()
+        seen.append(current)
+        name = type(current).__name__.lower()
+        if "password" in name or "encrypt" in name or "encrypt" in str(current).lower():
+            return True
+        queue += [a for a in current.args if isinstance(a, BaseException)]
+        queue += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return False
 
 
 _READERS = {".txt": _read_text_file, ".md": _read_text_file, ".docx": _read_docx, ".pdf": _read_pdf}
@@ -161,7 +333,7 @@ _READERS = {".txt": _read_text_file, ".md": _read_text_file, ".docx": _read_docx
 def read_document(path: str | Path) -> Document:
     """Read one input file; raise IngestError (file + reason) for anything unusable."""
     file = Path(path)
-    name = str(path)
+    name = display_path(str(path))
     suffix = file.suffix.lower()
     if suffix not in _READERS:
         raise IngestError(
@@ -180,7 +352,7 @@ def read_document(path: str | Path) -> Document:
     if not raw.strip():
         raise IngestError(name, "empty file")
     text, encoding, headings, warnings = _READERS[suffix](raw, name)
-    if not text.strip():
+    if not _VISIBLE.search(text):  # whitespace, control and zero-width characters only
         raise IngestError(name, "no text (only whitespace)")
     return Document(
         path=name,

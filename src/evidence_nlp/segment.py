@@ -7,8 +7,10 @@ Headings that name or number a guideline category/item link the passages under t
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
+from . import cues
 from .guideline import Guideline
 from .ingest import Document
 
@@ -26,6 +28,7 @@ _NUMBERING = [
 ]
 _SENTENCE_END = re.compile(r"[。！？；!?;…]+[”’」』）)]*")
 _CLAUSE_PUNCT = "。！？；!?;，,：:"
+_SOFT_BREAK = re.compile(r"[，,、：:；;\s]+")
 _HEADING_MAX_CHARS = 40
 
 
@@ -63,20 +66,33 @@ class Segmentation:
     passages: tuple[Passage, ...]
 
 
-def _cn_number(value: str) -> int:
-    """Chinese numerals up to 99 (一 … 十九 … 九十九)."""
-    if value == "十":
-        return 10
-    if "十" in value:
-        tens, _, ones = value.partition("十")
-        return (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
-    return _CN_DIGITS.index(value)
+_CN_NUMERAL = re.compile(r"([一二三四五六七八九]?)(十?)([一二三四五六七八九]?)")
+
+
+def _cn_number(value: str) -> int | None:
+    """Chinese numerals 一 … 十九 … 九十九; None for malformed ones ("三一", "十十")."""
+    match = _CN_NUMERAL.fullmatch(value)
+    if not value or match is None:
+        return None
+    tens, ten, ones = match.groups()
+    if not ten:
+        return None if ones else _CN_DIGITS.index(tens)
+    return (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
+
+
+# Zero-width and other invisible format characters (ZWSP, ZWNJ/ZWJ, bidi marks, word joiner, BOM,
+# soft hyphen) that text pasted from web pages or several files carries: trimmed like whitespace.
+_INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
+
+
+def _blank(ch: str) -> bool:
+    return ch.isspace() or ch in _INVISIBLE
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
+    while start < end and _blank(text[start]):
         start += 1
-    while end > start and text[end - 1].isspace():
+    while end > start and _blank(text[end - 1]):
         end -= 1
     return start, end
 
@@ -99,10 +115,23 @@ def split_sentences(text: str, start: int, end: int) -> list[Span]:
     return spans
 
 
+# Full-width ASCII variants (１．２, （３）, ％) and the ideographic space, one character each, so
+# a line numbered in full-width digits reads as its half-width twin and offsets stay valid.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def _latin_alnum(ch: str) -> bool:
+    """A Latin letter or digit, half- or full-width."""
+    ch = ch.translate(_HALF_WIDTH)
+    return ch.isascii() and ch.isalnum()
+
+
 def _numbering(line: str) -> tuple[str | None, str, str]:
-    """(style, number, rest of line) for a numbered line, else (None, '', line)."""
+    """(style, number, rest of line) for a numbered line, else (None, '', line). The number is
+    given in half-width digits; the rest is the line's own text."""
+    folded = line.translate(_HALF_WIDTH)
     for style, pattern in _NUMBERING:
-        match = pattern.match(line)
+        match = pattern.match(folded)
         if match:
             return style, match.group(1), line[match.end() :].strip()
     return None, "", line
@@ -130,8 +159,8 @@ class Segmenter:
 
     # -- headings -------------------------------------------------------------------------
     def _is_heading_line(self, line: str, styled: bool) -> bool:
-        if styled:
-            return True
+        if styled:  # a docx heading style, unless the "heading" is a whole narrative
+            return len(line) <= self.max_passage_chars
         if not line or len(line) > _HEADING_MAX_CHARS or line[-1] in _CLAUSE_PUNCT:
             return False
         style, _, rest = _numbering(line)
@@ -141,7 +170,8 @@ class Segmenter:
         return self._title_match(line) is not None and len(line) <= 16
 
     def _title_match(self, text: str) -> str | None:
-        core = re.sub(r"[\s:：、.．]+", "", text)
+        # Full-width forms, zero-width characters and traditional characters (顧客滿意) fold as in the cues.
+        core = re.sub(r"[\s:：、.．]+", "", cues.fold_width(text))
         for title, section in self._titles:
             if core == title or (len(title) >= 4 and title in core):
                 return section
@@ -165,13 +195,14 @@ class Segmenter:
             category = parent.split(".")[0]
             items = next((c.item_ids for c in self.guideline.categories if c.id == category), ())
             ordinal = _cn_number(number) if style == "cn_paren" else int(number)
-            if 1 <= ordinal <= len(items) and "." not in parent:
+            if ordinal is not None and 1 <= ordinal <= len(items) and "." not in parent:
                 return items[ordinal - 1]
         return None
 
     # -- paragraphs -----------------------------------------------------------------------
     def _lines(self, text: str) -> list[Span]:
-        return [Span(*_trim(text, m.start(), m.end())) for m in re.finditer(r"[^\n]+", text) if m.group().strip()]
+        spans = (Span(*_trim(text, m.start(), m.end())) for m in re.finditer(r"[^\n]+", text))
+        return [span for span in spans if span.end > span.start]
 
     def segment(self, document: Document) -> Segmentation:
         text = document.text
@@ -236,18 +267,48 @@ class Segmenter:
         return Segmentation(tuple(span for span, _ in paragraphs), tuple(headings), numbered)
 
     def _chunks(self, text: str, span: Span) -> list[Span]:
-        """A paragraph as one passage, or as groups of whole sentences when it is long."""
+        """A paragraph as one passage, or as groups of whole sentences when it is long. No passage
+        is longer than max_passage_chars: an over-long sentence is cut first (see _pieces)."""
         if span.end - span.start <= self.max_passage_chars:
             return [span]
         chunks: list[Span] = []
         start = end = None
         for sentence in split_sentences(text, span.start, span.end):
-            if start is not None and sentence.end - start > self.target_passage_chars:
-                chunks.append(Span(start, end))
-                start = None
-            if start is None:
-                start = sentence.start
-            end = sentence.end
+            for piece in self._pieces(text, sentence):
+                if start is not None and piece.end - start > self.target_passage_chars:
+                    chunks.append(Span(start, end))
+                    start = None
+                if start is None:
+                    start = piece.start
+                end = piece.end
         if start is not None:
             chunks.append(Span(start, end))
         return chunks
+
+    def _pieces(self, text: str, sentence: Span) -> list[Span]:
+        """A sentence longer than max_passage_chars (a run-on line without 。！？), cut after the
+        last comma, colon or space that keeps a piece within the limit, else at the limit."""
+        pieces: list[Span] = []
+        start = sentence.start
+        while sentence.end - start > self.max_passage_chars:
+            limit = start + self.max_passage_chars
+            cut = None
+            for match in _SOFT_BREAK.finditer(text, start + self.max_passage_chars // 2, limit):
+                cut = match.end()
+            if cut is None:
+                cut = limit
+                # Keep combining marks and variation selectors with their base character, and a
+                # Latin word or number whole.
+                while cut - start > self.max_passage_chars // 2 and (
+                    unicodedata.category(text[cut]).startswith("M")
+                    or (_latin_alnum(text[cut - 1]) and _latin_alnum(text[cut]))
+                ):
+                    cut -= 1
+            s, e = _trim(text, start, cut)
+            if e > s:
+                pieces.append(Span(s, e))
+            start = cut
+        s, e = _trim(text, start, sentence.end)
+        if e > s:
+            pieces.append(Span(s, e))
+        return pieces
