@@ -24,7 +24,7 @@ from . import __version__
 from .coverage import COVERED, MISSING, WEAK
 from .errors import EvidenceError, IngestError
 from .guideline import Guideline
-from .ingest import SUPPORTED_SUFFIXES
+from .ingest import SUPPORTED_SUFFIXES, display_path
 
 STATUS_WEIGHT = {COVERED: 1.0, WEAK: 0.5, MISSING: 0.0}
 
@@ -95,7 +95,7 @@ class FileTimeout(EvidenceError):
 
 
 @contextmanager
-def time_limit(seconds: float | None, path: Path) -> Iterator[None]:
+def time_limit(seconds: float | None, path: Path | str) -> Iterator[None]:
     """Bound the time spent on one file (SIGALRM; main thread of a Unix process)."""
     if not seconds or not hasattr(signal, "SIGALRM"):
         yield
@@ -119,15 +119,18 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
 
     from .report import build_report, to_json, write_atomic
 
+    shown = display_path(str(item.path))
     start = time.perf_counter()
     try:
-        with time_limit(timeout, item.path):
+        with time_limit(timeout, shown):
             report = build_report(analyzer.analyze(item.path))
             write_atomic(item.report_path, to_json(report))
     except EvidenceError as exc:
         return Outcome(item, None, str(exc), seconds=time.perf_counter() - start)
+    except OSError as exc:  # the report could not be written (name too long, disk full …)
+        return Outcome(item, None, f"{shown}: cannot write report ({exc.strerror or exc})")
     except Exception as exc:  # one broken file must never stop the batch
-        return Outcome(item, None, f"{item.path}: internal error ({type(exc).__name__}: {exc})")
+        return Outcome(item, None, " ".join(f"{shown}: internal error ({type(exc).__name__}: {exc})".split()))
     return Outcome(item, report, None, seconds=time.perf_counter() - start)
 
 
@@ -188,7 +191,8 @@ def run_batch(
                 try:
                     outcomes[index] = future.result()
                 except Exception as exc:  # a worker that died (e.g. killed for memory)
-                    outcomes[index] = Outcome(item, None, f"{item.path}: worker failed ({type(exc).__name__}: {exc})")
+                    reason = f"worker failed ({type(exc).__name__}: {exc})"
+                    outcomes[index] = Outcome(item, None, f"{display_path(str(item.path))}: {reason}")
                 if progress:
                     progress(outcomes[index])
     return [outcomes[i] for i in range(len(items))]
@@ -334,11 +338,13 @@ def _cjk_font() -> str | None:
 
 
 def outcome_error(outcome: Outcome) -> tuple[str, str] | None:
+    """(file, reason) for errors.csv; the reason without the file name the message starts with."""
     if outcome.error is None:
         return None
+    shown = display_path(str(outcome.item.path))
+    prefix = f"{shown}: "
     message = outcome.error
-    prefix = f"{outcome.item.path}: "
-    return str(outcome.item.path), message[len(prefix) :] if message.startswith(prefix) else message
+    return shown, message[len(prefix) :] if message.startswith(prefix) else message
 
 
 __all__ = ["BatchItem", "IngestError", "Outcome", "discover", "run_batch", "summary_rows", "write_summary"]

@@ -42,9 +42,20 @@ def _fail(message: str) -> None:
 
 
 def _report_names(files: list[Path]) -> list[str]:
-    """DIR/<stem>.json; inputs that share a stem keep their suffix to stay apart."""
+    """DIR/<stem>.json; inputs that share a stem keep their suffix, and names still shared (the
+    same file name in two folders) get -2, -3 … so no report overwrites another."""
     stems = [f.stem for f in files]
-    return [f"{f.stem}.json" if stems.count(f.stem) == 1 else f"{f.name}.json" for f in files]
+    names = [f"{f.stem}.json" if stems.count(f.stem) == 1 else f"{f.name}.json" for f in files]
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name.removesuffix('.json')}-{seen[name]}.json")
+    return unique
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 @app.command()
@@ -57,8 +68,11 @@ def analyze(
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per file (0: no limit)."),
 ) -> None:
     """Analyse narratives: which clauses they evidence, how well, and where."""
+    from .batch import time_limit
+    from .ingest import display_path
     from .pipeline import Analyzer
     from .report import build_report, status_counts, text_summary, to_json, write_atomic
 
@@ -68,24 +82,32 @@ def analyze(
         _fail(str(exc))
         raise typer.Exit(2) from None
     failed = 0
-    for file, name in zip(files, _report_names(files), strict=False):
+    for file, name in zip(files, _report_names(files), strict=True):
+        shown = display_path(str(file))
         try:
-            analysis = analyzer.analyze(file)
+            with time_limit(timeout or None, Path(shown)):
+                analysis = analyzer.analyze(file)
+            report = build_report(analysis)
+            if out is not None:
+                target = out / name
+                write_atomic(target, to_json(report))
         except EvidenceError as exc:
             _fail(str(exc))
             failed += 1
             continue
-        except Exception as exc:  # a bug must not cost the other files their reports
-            _fail(f"{file}: internal error ({type(exc).__name__}: {exc})")
+        except OSError as exc:  # e.g. the report's name is too long for the file system
+            _fail(f"{shown}: cannot write report ({exc.strerror or exc})")
             failed += 1
             continue
-        report = build_report(analysis)
+        except Exception as exc:  # a bug must not cost the other files their reports
+            _fail(_one_line(f"{shown}: internal error ({type(exc).__name__}: {exc})"))
+            failed += 1
+            continue
         if out is not None:
-            target = out / name
-            write_atomic(target, to_json(report))
             counts = status_counts(report)
             typer.echo(
-                f"wrote {target}: {counts['covered']} covered, {counts['weak']} weak, {counts['missing']} missing"
+                f"wrote {display_path(str(target))}: {counts['covered']} covered, {counts['weak']} weak, "
+                f"{counts['missing']} missing"
             )
         elif output_format is OutputFormat.json:
             sys.stdout.write(to_json(report))

@@ -118,9 +118,10 @@ def _read_mapping(path: Path) -> dict[str, Any]:
 
             data = yaml.safe_load(text)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise GuidelineError(f"{path}: not valid UTF-8 JSON/YAML ({exc})") from None
+        raise GuidelineError(f"{path}: not valid UTF-8 JSON/YAML ({' '.join(str(exc).split())})") from None
     except Exception as exc:  # yaml.YAMLError and friends
-        raise GuidelineError(f"{path}: cannot parse guideline ({type(exc).__name__}: {exc})") from None
+        reason = " ".join(str(exc).split())  # YAML's messages span lines; errors are one line
+        raise GuidelineError(f"{path}: cannot parse guideline ({type(exc).__name__}: {reason})") from None
     if not isinstance(data, dict):
         raise GuidelineError(f"{path}: top level must be a mapping with id, title and categories")
     return data

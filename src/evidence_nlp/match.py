@@ -226,26 +226,31 @@ class ClauseMatcher:
         return [guideline.clauses[cid] for cid in item.clause_ids if cid != clause.id]
 
     # -- passage side -----------------------------------------------------------------------
-    def passage_vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """One normalised vector per text: the mean of its windows."""
-        vectors, owner = encode_windows(self.encoder, texts)
-        sums = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+    @staticmethod
+    def _mean_vectors(vectors: np.ndarray, owner: np.ndarray, count: int) -> np.ndarray:
+        sums = np.zeros((count, vectors.shape[1]), dtype=np.float32)
         np.add.at(sums, owner, vectors)
         return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
 
-    def _prototype_scores(self, texts: Sequence[str]) -> np.ndarray:
+    def passage_vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """One normalised vector per text: the mean of its windows."""
+        vectors, owner = encode_windows(self.encoder, texts)
+        return self._mean_vectors(vectors, owner, len(texts))
+
+    def _prototype_scores(self, passage_vectors: np.ndarray) -> np.ndarray:
         model = self.model_
-        if self.encoder is None or not model.prototypes or not texts:
-            return np.zeros((len(texts), len(self.clause_ids_)), dtype=np.float32)
+        if self.encoder is None or not model.prototypes or not len(passage_vectors):
+            return np.zeros((len(passage_vectors), len(self.clause_ids_)), dtype=np.float32)
         prototypes = np.asarray(
             [model.prototypes.get(c, np.zeros(self.encoder.dim)) for c in self.clause_ids_], dtype=np.float32
         )
-        return _zscore(self.passage_vectors(texts) @ prototypes.T)
+        return _zscore(passage_vectors @ prototypes.T)
 
-    def _semantic(self, texts: Sequence[str]) -> np.ndarray:
+    def _semantic(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(passage x clause similarity, passage vectors), from one encoding of the windows."""
         n_clauses = len(self.clause_ids_)
         if self.encoder is None or not texts:
-            return np.zeros((len(texts), n_clauses), dtype=np.float32)
+            return np.zeros((len(texts), n_clauses), dtype=np.float32), np.zeros((len(texts), 0), dtype=np.float32)
         vectors, owner = encode_windows(self.encoder, texts)
         window_scores = vectors @ self.description_vectors_.T  # windows x descriptions
         per_clause = np.full((len(vectors), n_clauses), -1.0, dtype=np.float32)
@@ -253,7 +258,7 @@ class ClauseMatcher:
             per_clause[:, clause] = window_scores[:, self.description_owner_ == clause].max(axis=1)
         scores = np.full((len(texts), n_clauses), -1.0, dtype=np.float32)
         np.maximum.at(scores, owner, per_clause)  # a long passage is as close as its closest window
-        return scores
+        return scores, self._mean_vectors(vectors, owner, len(texts))
 
     def _keyword_share(self, texts: Sequence[str]) -> np.ndarray:
         lowered = [cues.fold_width(t).lower() for t in texts]
@@ -278,7 +283,7 @@ class ClauseMatcher:
         paragraph_order = sorted(paragraph_texts)
         position = {k: i for i, k in enumerate(paragraph_order)}
         paragraph_row = [position[q] for q in paragraph_of]
-        semantic = self._semantic(texts)
+        semantic, passage_vectors = self._semantic(texts)
         # A paragraph is as close to a clause as its closest passage (no second encoding pass).
         paragraph_best = np.full((len(paragraph_order), semantic.shape[1]), -1.0, dtype=np.float32)
         np.maximum.at(paragraph_best, paragraph_row, semantic)
@@ -297,7 +302,7 @@ class ClauseMatcher:
         section_known = np.asarray([s is not None for s in sections])[:, None]
         semantic_z = _zscore(semantic) if self.encoder is not None else semantic
         paragraph_semantic_z = _zscore(paragraph_semantic) if self.encoder is not None else paragraph_semantic
-        prototype = self._prototype_scores(texts)
+        prototype = self._prototype_scores(passage_vectors)
         top = semantic if self.encoder is not None else tfidf
         block = np.stack(
             [

@@ -83,8 +83,12 @@ def write_atomic(path: Path, content: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as handle:
         handle.write(content)
-    os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600; reports are ordinary files
-    os.replace(handle.name, path)
+    try:
+        os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600; reports are ordinary files
+        os.replace(handle.name, path)
+    except OSError:
+        os.unlink(handle.name)  # never leave a stray temporary file behind
+        raise
 
 
 def status_counts(report: dict[str, Any]) -> dict[str, int]:
