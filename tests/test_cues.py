@@ -51,3 +51,20 @@ def test_full_width_digits_give_the_same_cues():
 def test_specificity_separates_generic_claims_from_evidence():
     assert cues.specificity("本人始终重视顾客满意，努力做好服务工作。") == 0
     assert cues.specificity("2023年开展满意度调查4次，满意度96.5%，整改问题12项。") == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "得分92分，比全体参评人员平均分（76分）高出16分",
+        "指标 2021年 2022年 2023年 2023年全省同品牌网点平均",
+        "学习曲线约为35例，明显短于国际文献报道的50至75例",
+        "综合成绩位列全国参评医师前10%",
+    ],
+)
+def test_benchmark_comparisons_without_the_usual_words(text):
+    assert cues.mentions_benchmark(text)
+
+
+def test_before_and_now_contrast_is_a_past_comparison():
+    assert cues.mentions_past_comparison("2021年以前，我只持有质量工程师一项职业资格，目前已取得5项资格证书")
