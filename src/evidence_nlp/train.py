@@ -203,6 +203,7 @@ def train(
         "regularisation_C": c,
         "status": "learned status model" if model.status_model else "tuned thresholds",
         "scikit_learn": sklearn.__version__,
+        "numpy": np.__version__,
         "dev_metrics": {
             k: dev_result["overall"][k]
             for k in ("mapping", "top1_accuracy", "status_accuracy", "gap_detection", "comparison_accuracy")
