@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -97,7 +98,8 @@ class FileTimeout(EvidenceError):
 @contextmanager
 def time_limit(seconds: float | None, path: Path | str) -> Iterator[None]:
     """Bound the time spent on one file (SIGALRM; main thread of a Unix process)."""
-    if not seconds or not hasattr(signal, "SIGALRM"):
+    # SIGALRM exists on Unix only and can be handled only in the main thread.
+    if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield
         return
 
