@@ -23,7 +23,7 @@ from typing import Any
 
 from . import __version__
 from .coverage import COVERED, MISSING, WEAK
-from .errors import EvidenceError, IngestError
+from .errors import EvidenceError
 from .guideline import Guideline
 from .ingest import SUPPORTED_SUFFIXES, display_path
 
@@ -57,14 +57,14 @@ def discover(input_dir: Path, reports_dir: Path) -> tuple[list[BatchItem], list[
             path = Path(root) / name
             relative = path.relative_to(input_dir).as_posix()
             if path.is_symlink() and not path.exists():
-                problems.append((str(path), "broken or looping symbolic link"))
+                problems.append((display_path(str(path)), "broken or looping symbolic link"))
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             items.append(BatchItem(path, relative, reports_dir / f"{relative}.json"))
         for name in list(dirs):
             if (Path(root) / name).is_symlink():
-                problems.append((str(Path(root) / name), "symbolic link to a folder: not followed"))
+                problems.append((display_path(str(Path(root) / name)), "symbolic link to a folder: not followed"))
     return items, problems
 
 
@@ -76,14 +76,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def up_to_date(item: BatchItem, guideline: Guideline, encoder_name: str) -> dict[str, Any] | None:
-    """The existing report if it was made from the same bytes with the same tool, guideline and encoder."""
+def up_to_date(item: BatchItem, guideline: Guideline, encoder_name: str, matcher: str) -> dict[str, Any] | None:
+    """The existing report if it was made from the same bytes with the same tool, guideline,
+    encoder and trained matcher."""
     try:
         report = json.loads(item.report_path.read_text(encoding="utf-8"))
         same = (
             report["tool"]["version"] == __version__
             and report["guideline"]["sha256"] == guideline.sha256
             and report["encoder"]["name"] == encoder_name
+            and report.get("matcher") == matcher
             and report["document"]["sha256"] == file_sha256(item.path)
         )
     except (OSError, ValueError, KeyError, TypeError):
@@ -170,7 +172,8 @@ def run_batch(
     outcomes: dict[int, Outcome] = {}
     todo: list[tuple[int, BatchItem]] = []
     for index, item in enumerate(items):
-        report = None if force else up_to_date(item, analyzer.guideline, analyzer.encoder_name)
+        matcher = analyzer.matcher.model_.source
+        report = None if force else up_to_date(item, analyzer.guideline, analyzer.encoder_name, matcher)
         if report is not None:
             outcomes[index] = Outcome(item, report, None, skipped=True)
             if progress:
@@ -228,7 +231,7 @@ def summary_rows(outcomes: list[Outcome], guideline: Guideline) -> list[dict[str
         counts = {s: sum(v == s for v in statuses.values()) for s in (COVERED, WEAK, MISSING)}
         score, priority, missing_comparisons = prescreen(report)
         row: dict[str, Any] = {
-            "file": outcome.item.relative,
+            "file": display_path(outcome.item.relative),
             "chars": report["document"]["chars"],
             "encoding": report["document"]["encoding"],
             "encoder": report["encoder"]["name"],
@@ -349,4 +352,4 @@ def outcome_error(outcome: Outcome) -> tuple[str, str] | None:
     return shown, message[len(prefix) :] if message.startswith(prefix) else message
 
 
-__all__ = ["BatchItem", "IngestError", "Outcome", "discover", "run_batch", "summary_rows", "write_summary"]
+__all__ = ["BatchItem", "Outcome", "discover", "run_batch", "summary_rows", "write_summary"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -41,6 +42,24 @@ def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
 
 
+def _analyzer_or_exit(guideline: Path | None, encoder: str, model_file=None):
+    """An Analyzer, or a one-line error and exit 2 (bad guideline, encoder or matcher model)."""
+    from .pipeline import Analyzer
+
+    try:
+        analyzer = Analyzer(guideline, encoder=encoder, model=model_file)
+    except (EvidenceError, ValueError, KeyError, TypeError, OSError, ImportError) as exc:
+        _fail(" ".join(str(exc).split()) or type(exc).__name__)
+        raise typer.Exit(2) from None
+    if analyzer.matcher.model_.source == "default" and model_file is None:
+        typer.echo(
+            f"warning: no trained matcher for encoder {analyzer.encoder_name} in models/; "
+            "using untrained default weights (see docs/evaluation.md)",
+            err=True,
+        )
+    return analyzer
+
+
 def _report_names(files: list[Path]) -> list[str]:
     """DIR/<stem>.json; inputs that share a stem keep their suffix, and names still shared (the
     same file name in two folders) get -2, -3 … so no report overwrites another."""
@@ -73,14 +92,9 @@ def analyze(
     """Analyse narratives: which clauses they evidence, how well, and where."""
     from .batch import time_limit
     from .ingest import display_path
-    from .pipeline import Analyzer
     from .report import build_report, status_counts, text_summary, to_json, write_atomic
 
-    try:
-        analyzer = Analyzer(guideline, encoder=model or encoder)
-    except EvidenceError as exc:
-        _fail(str(exc))
-        raise typer.Exit(2) from None
+    analyzer = _analyzer_or_exit(guideline, model or encoder)
     failed = 0
     for file, name in zip(files, _report_names(files), strict=True):
         shown = display_path(str(file))
@@ -242,31 +256,30 @@ def report_command(
         asked = f"--out {out} asks for Markdown" if inferred else "--format md"
         _fail(f"{asked}, but the reviewer report is HTML only (Markdown is for --kind applicant)")
         raise typer.Exit(2)
-    from .pipeline import Analyzer
+    from .ingest import display_path
     from .render import render_applicant_html, render_applicant_markdown, render_reviewer_html
     from .report import build_report, status_counts, write_atomic
 
-    try:
-        analyzer = Analyzer(guideline, encoder=model or encoder)
-    except EvidenceError as exc:
-        _fail(str(exc))
-        raise typer.Exit(2) from None
+    target = out / f"{file.stem}.{kind.value}.{output_format.value}" if out.is_dir() else out
+    if target.exists() and file.exists() and os.path.samefile(target, file):
+        _fail(f"{target}: --out is the input narrative itself; choose another file")
+        raise typer.Exit(2)
+    analyzer = _analyzer_or_exit(guideline, model or encoder)
     try:
         analysis = analyzer.analyze(file)
+        report = build_report(analysis)
+        if kind is ReportKind.reviewer:
+            content = render_reviewer_html(analysis, report)
+        elif output_format is ReportFormat.md:
+            content = render_applicant_markdown(analysis, report)
+        else:
+            content = render_applicant_html(analysis, report)
     except EvidenceError as exc:
         _fail(str(exc))
         raise typer.Exit(1) from None
     except Exception as exc:  # one line, as for analyze, rather than a traceback
-        _fail(f"{file}: internal error ({type(exc).__name__}: {exc})")
+        _fail(_one_line(f"{display_path(str(file))}: internal error ({type(exc).__name__}: {exc})"))
         raise typer.Exit(1) from None
-    report = build_report(analysis)
-    if kind is ReportKind.reviewer:
-        content = render_reviewer_html(analysis, report)
-    elif output_format is ReportFormat.md:
-        content = render_applicant_markdown(analysis, report)
-    else:
-        content = render_applicant_html(analysis, report)
-    target = out / f"{file.stem}.{kind.value}.{output_format.value}" if out.is_dir() else out
     try:
         write_atomic(target, content)
     except OSError as exc:
@@ -286,16 +299,6 @@ GOLD_OPTION = typer.Option(
 )
 
 
-def _analyzer_or_exit(guideline: Path | None, encoder: str, model_file=None):
-    from .pipeline import Analyzer
-
-    try:
-        return Analyzer(guideline, encoder=encoder, model=model_file)
-    except (EvidenceError, ValueError, OSError) as exc:
-        _fail(str(exc))
-        raise typer.Exit(2) from None
-
-
 @app.command("evaluate")
 def evaluate_command(
     gold: Path = GOLD_OPTION,
@@ -308,7 +311,6 @@ def evaluate_command(
 ) -> None:
     """Measure clause mapping, clause status and comparison flags against gold annotations."""
     from .evaluate import evaluate, format_evaluation, load_split
-    from .report import write_atomic
 
     analyzer = _analyzer_or_exit(guideline, model or encoder, matcher_model)
     try:
@@ -321,14 +323,22 @@ def evaluate_command(
         raise typer.Exit(2) from None
     typer.echo(f"split {split}: " + format_evaluation(result))
     if out is not None:
-        import pandas as pd
-
-        write_atomic(
-            out / "evaluation.json", json.dumps({"split": split, **result}, ensure_ascii=False, indent=2) + "\n"
-        )
-        write_atomic(out / "per_clause.csv", pd.DataFrame(result["per_clause"]).to_csv(index=False))
-        write_atomic(out / "per_document.csv", pd.DataFrame(result["per_document"]).to_csv(index=False))
+        try:
+            _write_evaluation(out, split, result)
+        except OSError as exc:
+            _fail(f"{out}: cannot write ({exc.strerror or exc})")
+            raise typer.Exit(1) from None
         typer.echo(f"wrote {out / 'evaluation.json'}, {out / 'per_clause.csv'}, {out / 'per_document.csv'}")
+
+
+def _write_evaluation(out: Path, split: str, result: dict) -> None:
+    import pandas as pd
+
+    from .report import write_atomic
+
+    write_atomic(out / "evaluation.json", json.dumps({"split": split, **result}, ensure_ascii=False, indent=2) + "\n")
+    write_atomic(out / "per_clause.csv", pd.DataFrame(result["per_clause"]).to_csv(index=False))
+    write_atomic(out / "per_document.csv", pd.DataFrame(result["per_document"]).to_csv(index=False))
 
 
 @app.command("train")
@@ -353,7 +363,11 @@ def train_command(
         _fail(str(exc))
         raise typer.Exit(2) from None
     target = out or Path("models") / default_model_path(analyzer.encoder_name).name
-    write_model(target, fitted, manifest)
+    try:
+        write_model(target, fitted, manifest)
+    except OSError as exc:
+        _fail(f"{target}: cannot write the model ({exc.strerror or exc})")
+        raise typer.Exit(1) from None
     dev = manifest["dev_metrics"]
     typer.echo(
         f"wrote {target}: dev mapping F1 {dev['mapping']['f1']:.3f}, status accuracy {dev['status_accuracy']:.3f}, "

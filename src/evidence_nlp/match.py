@@ -8,6 +8,7 @@ regression, trained by `evidence-nlp train`, defaults below) turns them into a p
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,9 +106,14 @@ class LinearModel:
 
     @classmethod
     def load(cls, path: str | Path) -> LinearModel:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if list(data["features"]) != list(FEATURES):
-            raise ValueError(f"{path}: model features {data['features']} do not match {list(FEATURES)}")
+        try:
+            raw = Path(path).read_bytes()
+            data = json.loads(raw.decode("utf-8"))
+            features = data["features"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: not a matcher model ({type(exc).__name__}: {exc})") from None
+        if list(features) != list(FEATURES):
+            raise ValueError(f"{path}: model features {features} do not match {list(FEATURES)}")
         return cls(
             tuple(float(w) for w in data["weights"]),
             float(data["bias"]),
@@ -116,7 +122,7 @@ class LinearModel:
             {k: float(v) for k, v in data.get("coverage", {}).items()},
             dict(data.get("status_model") or {}),
             {k: tuple(v) for k, v in (data.get("prototypes") or {}).items()},
-            Path(path).name,
+            f"{Path(path).name}@{hashlib.sha256(raw).hexdigest()[:12]}",
         )
 
     def predict_proba(self, features: np.ndarray, clause_ids: Sequence[str] | None = None) -> np.ndarray:

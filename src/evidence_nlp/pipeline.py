@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from .coverage import Coverage, CoverageAssessor, StatusModel
 from .embed import Encoder, load_encoder
 from .guideline import Guideline, load_guideline
@@ -25,8 +27,11 @@ class Analysis:
     coverage: Coverage
     encoder_name: str
     encoder_dim: int
+    matcher_model: str  # trained model file and hash ("matcher-usem3.json@…"), or "default"
     # Wall seconds per stage; kept out of the JSON report so reports stay byte-identical.
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    # (passages x clauses) match probabilities, for evaluation and near-miss display.
+    proba: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def default_model_path(encoder_name: str) -> Path:
@@ -82,14 +87,16 @@ class Analyzer:
         coverage = self.assessor.assess(self.guideline, segmentation.passages, matches, proba)
         timings["coverage"] = time.perf_counter() - start
         return Analysis(
-            self.guideline,
-            document,
-            segmentation,
-            tuple(matches),
-            coverage,
-            self.encoder_name,
-            self.encoder_dim,
-            timings,
+            guideline=self.guideline,
+            document=document,
+            segmentation=segmentation,
+            matches=tuple(matches),
+            coverage=coverage,
+            encoder_name=self.encoder_name,
+            encoder_dim=self.encoder_dim,
+            matcher_model=self.matcher.model_.source,
+            timings=timings,
+            proba=proba,
         )
 
     def analyze(self, path: str | Path) -> Analysis:

@@ -34,6 +34,7 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
             "warnings": list(document.warnings),
         },
         "encoder": {"name": analysis.encoder_name, "dim": analysis.encoder_dim},
+        "matcher": analysis.matcher_model,
         "passages": [
             {
                 "id": p.id,

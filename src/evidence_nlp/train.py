@@ -136,7 +136,7 @@ def status_training_data(analyzer: Analyzer, documents: Sequence[GoldDocument]) 
     for gold in documents:
         analysis = analyzer.analyze_document(read_document(gold.path))
         passages = analysis.segmentation.passages
-        proba = analyzer.matcher.predict_proba(passages)
+        proba = analysis.proba
         evidence: dict[str, list[tuple[float, str]]] = {cid: [] for cid in analyzer.guideline.clause_ids}
         for match in analysis.matches:
             for clause in match.clauses:
