@@ -199,15 +199,6 @@ def _check_plausible_gbk(raw: bytes, text: str, path: str) -> None:
         )
 
 
-def decode_text(raw: bytes, path: str) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (BOM or not), UTF-16 with BOM, or GB18030; return (text, encoding).
-
-    Refused with an IngestError: binary data, UTF-32, a UTF-8 file with bytes of another
-    encoding inside (mixed encodings), Big5, and byte soup that only GB18030 would accept."""
-    text, encoding, _ = _decode(raw, path)
-    return text, encoding
-
-
 def _read_text_file(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], ...], tuple[str, ...]]:
     text, encoding, warnings = _decode(raw, path)
     return text, encoding, (), warnings

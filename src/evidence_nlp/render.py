@@ -270,6 +270,14 @@ class _View:
                 return f"{category.id} {category.title}"
         return section
 
+    def near_miss_probability(self, pid: str, cid: str) -> float | None:
+        proba = self.analysis.proba
+        row = int(pid.lstrip("p") or 0) - 1
+        column = self.analysis.guideline.clause_ids.index(cid)
+        if proba is None or not 0 <= row < proba.shape[0]:
+            return None
+        return float(proba[row, column])
+
     def passage_score(self, pid: str, cid: str) -> float | None:
         score = self.scores.get(pid, {}).get(cid)
         if score is None:
@@ -473,7 +481,10 @@ def _passage_card(view: _View, pid: str, cid: str, near: bool, pattern: re.Patte
             f'<span class="bar"><i style="width:{width:.0f}%"></i></span></span>'
         )
     elif near:
-        meta.append("<span>低于匹配阈值</span>")
+        # Near-misses are unassigned: under the match threshold, or past the per-passage clause cap.
+        probability = view.near_miss_probability(pid, cid)
+        shown = f"概率 {_score(probability)}，" if probability is not None else ""
+        meta.append(f"<span>{shown}未计入证据</span>")
     others = [c["id"] for c in passage["clauses"] if c["id"] != cid]
     if others:
         links = " ".join(f'<a href="#clause-{_e(o)}">{_e(o)}</a>' for o in others)

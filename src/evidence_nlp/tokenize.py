@@ -34,10 +34,6 @@ class Tokenizer:
         """Content words, lower-cased; punctuation and whitespace dropped."""
         return [w.lower() for w in self._instance().lcut(text) if _WORD.search(w)]
 
-    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
-        """(word, start, end) with offsets into `text`, as jieba.tokenize gives them."""
-        return list(self._instance().tokenize(text))
-
     def __getstate__(self) -> dict:
         # jieba instances hold large dictionaries; rebuild them in worker processes instead.
         return {"user_dictionary": self.user_dictionary, "_jieba": None}
