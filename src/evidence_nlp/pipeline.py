@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +98,15 @@ class Analyzer:
             timings=timings,
             proba=proba,
         )
+
+    def reassess(self, analysis: Analysis) -> Analysis:
+        """The same analysis under the current model's threshold and coverage parameters, reusing
+        its match probabilities: for tuning those parameters, which leave the probabilities alone."""
+        assert analysis.proba is not None
+        passages = analysis.segmentation.passages
+        matches = self.matcher.assign(analysis.proba, passages)
+        coverage = self.assessor.assess(self.guideline, passages, matches, analysis.proba)
+        return replace(analysis, matches=tuple(matches), coverage=coverage, matcher_model=self.matcher.model_.source)
 
     def analyze(self, path: str | Path) -> Analysis:
         start = time.perf_counter()
