@@ -62,14 +62,21 @@ def test_docx_paragraphs_headings_and_tables(tmp_path):
     assert doc.encoding == "docx"
 
 
-def _minimal_pdf(content: bytes) -> bytes:
-    """A one-page PDF whose page draws `content` (a content stream)."""
+def _stream(data: bytes) -> bytes:
+    return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+
+def _minimal_pdf(content: bytes, to_unicode: bytes | None = None) -> bytes:
+    """A one-page PDF whose page draws `content` (a content stream), optionally with a ToUnicode
+    CMap on its font (how a PDF says which characters its glyphs stand for)."""
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica%s >>" % (b" /ToUnicode 6 0 R" if to_unicode else b"")
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        _stream(content),
+        font,
+        *([_stream(to_unicode)] if to_unicode else []),
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -81,6 +88,20 @@ def _minimal_pdf(content: bytes) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def test_pdf_radical_code_points_fold_to_ideographs(tmp_path):
+    # Fonts that share one glyph between a radical and an ideograph often map it to the radical:
+    # such a PDF "says" 本⼈ (KANGXI RADICAL MAN) and ⻓ (C-SIMPLIFIED LONG) for 本人 and 长.
+    cmap = (
+        b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
+        b"1 begincodespacerange <00> <FF> endcodespacerange\n"
+        b"3 beginbfchar <41> <672C> <42> <2F08> <43> <2ED3> endbfchar\n"
+        b"endcmap CMapName currentdict /CMap defineresource pop end end"
+    )
+    path = tmp_path / "radicals.pdf"
+    path.write_bytes(_minimal_pdf(b"BT /F1 12 Tf 20 100 Td (ABC) Tj ET", to_unicode=cmap))
+    assert read_document(path).text == "本人长"
 
 
 def test_pdf_text_layer(tmp_path):

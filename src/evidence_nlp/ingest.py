@@ -26,6 +26,28 @@ MAX_DOCX_UNCOMPRESSED = 256 * 1024 * 1024
 _INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
 _VISIBLE = re.compile(f"[^\\s\\x00-\\x1f\\x7f{_INVISIBLE}]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# PDF fonts often map a glyph shared by a radical and an ideograph to the radical's code point, so
+# "本人" extracts as "本⼈" (KANGXI RADICAL MAN) and "长" as "⻓": the words then match nothing. The
+# Kangxi radicals fold to their ideographs by NFKC; the simplified radicals (which NFKC leaves alone)
+# by this table. One character for one, so offsets are unchanged.
+_RADICAL_FOLD = {
+    **{cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0x2F00, 0x2FD6)},
+    **{
+        ord(k): v
+        for k, v in zip(
+            "⺟⺠⺩⻄⻅⻆⻈⻉⻋⻐⻓⻔⻘⻚⻛⻜⻝⻠⻢⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳",
+            "母民王西见角讠贝车钅长门青页风飞食饣马鬼鱼鸟卤麦黄黾齐齿龙龟",
+            strict=True,
+        )
+    },
+}
+
+
+def fold_radicals(text: str) -> str:
+    """CJK radical code points (as badly mapped PDF fonts emit them) as the ideographs they stand for."""
+    return text.translate(_RADICAL_FOLD)
+
+
 # Magic numbers of formats that are sometimes renamed to .txt.
 _MAGIC = (
     (b"PK\x03\x04", "a zip package, e.g. .docx"),
@@ -284,7 +306,7 @@ def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], .
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
             for number, page in enumerate(pdf.pages, start=1):
-                value = _normalise_newlines(page.extract_text() or "").strip()
+                value = fold_radicals(_normalise_newlines(page.extract_text() or "")).strip()
                 if _CID.search(value) and len(_CID.sub("", value).strip()) < len(value) / 2:
                     needs_ocr.append(number)  # glyphs without a Unicode map: text is unreadable
                     continue
