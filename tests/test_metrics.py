@@ -53,3 +53,20 @@ def test_gap_detection_is_binary_prf():
 def test_mismatched_lengths_are_an_error():
     with pytest.raises(ValueError):
         metrics.accuracy(["covered"], ["covered", "weak"])
+
+
+def test_precision_at_recall_takes_the_shortest_ranked_list_reaching_the_recall():
+    labels = [True, False, True, False, True, False]
+    scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+    # 3 positives: 90 % recall needs all 3, reached at rank 5 (3 of 5 are right).
+    assert metrics.precision_at_recall(labels, scores, 0.9) == pytest.approx(3 / 5)
+    # 2 of 3 (>= 60 %) are reached at rank 3.
+    assert metrics.precision_at_recall(labels, scores, 0.6) == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_precision_at_recall_takes_tied_scores_whole():
+    # A tie at 0.5 between a hit and a miss: the block is taken whole, not split in the hit's favour.
+    assert metrics.precision_at_recall([True, True, False], [0.9, 0.5, 0.5], 0.9) == pytest.approx(2 / 3, abs=1e-4)
+    # A positive nobody scored is reached only by listing every unscored pair: precision falls to that block's.
+    assert metrics.precision_at_recall([True, False, True, False], [0.9, 0.8, 0.0, 0.0], 0.9) == 0.5
+    assert metrics.precision_at_recall([False, False], [0.3, 0.2], 0.9) == 0.0

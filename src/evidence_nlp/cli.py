@@ -305,10 +305,20 @@ GOLD_OPTION = typer.Option(
 )
 
 
+class CrossValidation(StrEnum):
+    writers = "writers"
+
+
 @app.command("evaluate")
 def evaluate_command(
     gold: Path = GOLD_OPTION,
-    split: str = typer.Option("test", "--split", help="train, dev, test, train+dev or all."),
+    split: str | None = typer.Option(
+        None, "--split", help="train, dev, test, train+dev or all (default: test; with --cv, train+dev)."
+    ),
+    cv: CrossValidation | None = typer.Option(
+        None, "--cv", help="writers: grouped k-fold by writer, training and scoring one model per fold."
+    ),
+    folds: int = typer.Option(5, "--folds", min=2, help="Number of folds for --cv."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write evaluation.json and per_clause.csv here."),
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
@@ -317,32 +327,43 @@ def evaluate_command(
 ) -> None:
     """Measure clause mapping, clause status and comparison flags against gold annotations."""
     from .evaluate import evaluate, format_evaluation, load_split
+    from .match import LinearModel
 
-    analyzer = _analyzer_or_exit(guideline, model or encoder, matcher_model)
+    split = split or ("train+dev" if cv else "test")
+    # Cross-validation trains its own models: start from the defaults, as `train` does.
+    analyzer = _analyzer_or_exit(guideline, model or encoder, LinearModel.default() if cv else matcher_model)
     try:
         documents = load_split(gold, split)
         if not documents:
             raise EvidenceError(f"{gold}: split {split!r} has no documents")
-        result = evaluate(analyzer, documents)
-    except EvidenceError as exc:
+        if cv:
+            from .crossval import cross_validate, format_cross_validation
+
+            result = cross_validate(analyzer, documents, folds, progress=lambda line: typer.echo(line, err=True))
+            typer.echo(f"split {split}: " + format_cross_validation(result))
+        else:
+            result = evaluate(analyzer, documents)
+            typer.echo(f"split {split}: " + format_evaluation(result))
+    except (EvidenceError, ValueError) as exc:
         _fail(str(exc))
         raise typer.Exit(2) from None
-    typer.echo(f"split {split}: " + format_evaluation(result))
     if out is not None:
         try:
-            _write_evaluation(out, split, result)
+            _write_evaluation(out, split, result["pooled"] if cv else result, extra=result if cv else None)
         except OSError as exc:
             _fail(f"{out}: cannot write ({exc.strerror or exc})")
             raise typer.Exit(1) from None
         typer.echo(f"wrote {out / 'evaluation.json'}, {out / 'per_clause.csv'}, {out / 'per_document.csv'}")
 
 
-def _write_evaluation(out: Path, split: str, result: dict) -> None:
+def _write_evaluation(out: Path, split: str, result: dict, extra: dict | None = None) -> None:
+    """evaluation.json (all figures; for cross-validation the folds too) and the CSV tables."""
     import pandas as pd
 
     from .report import write_atomic
 
-    write_atomic(out / "evaluation.json", json.dumps({"split": split, **result}, ensure_ascii=False, indent=2) + "\n")
+    data = {"split": split, **(extra or result)}
+    write_atomic(out / "evaluation.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     write_atomic(out / "per_clause.csv", pd.DataFrame(result["per_clause"]).to_csv(index=False))
     write_atomic(out / "per_document.csv", pd.DataFrame(result["per_document"]).to_csv(index=False))
 
@@ -383,8 +404,9 @@ def train_command(
 
 @corpus_app.command("check")
 def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OPTION) -> None:
-    """Validate gold annotations: offsets, clause ids, status/citation consistency, splits."""
-    from .evaluate import SPLIT_FILE, SPLITS, check_gold, load_split
+    """Validate gold annotations against docs/annotation-guide.md: offsets, clause ids, status and
+    citations, comparisons and 7.xc, writers and forms, writer-disjoint splits, shared paragraphs."""
+    from .evaluate import SPLIT_FILE, check_corpus, check_gold, load_split
     from .guideline import load_guideline
 
     try:
@@ -398,26 +420,52 @@ def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OP
         for problem in check_gold(document, loaded):
             typer.echo(f"{document.path}: {problem}", err=True)
             problems += 1
-    names = {d.name for d in documents}
     try:
         splits = json.loads((gold / SPLIT_FILE).read_text(encoding="utf-8"))
-        assigned = [n for s in SPLITS for n in splits.get(s, [])]
-        for name in sorted(names - set(assigned)):
-            typer.echo(f"{gold / SPLIT_FILE}: {name} is in no split", err=True)
-            problems += 1
-        for name in sorted({n for n in assigned if assigned.count(n) > 1}):
-            typer.echo(f"{gold / SPLIT_FILE}: {name} is in more than one split", err=True)
-            problems += 1
-        for name in sorted(set(assigned) - names):
-            typer.echo(f"{gold / SPLIT_FILE}: {name} has no gold file", err=True)
-            problems += 1
     except (OSError, ValueError) as exc:
         typer.echo(f"{gold / SPLIT_FILE}: unreadable ({exc})", err=True)
+        splits = {}
+        problems += 1
+    for problem in check_corpus(documents, splits):
+        typer.echo(f"{gold}: {problem}", err=True)
         problems += 1
     if problems:
         typer.echo(f"{problems} problems in {len(documents)} documents", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{len(documents)} gold documents consistent")
+    writers = {d.writer for d in documents}
+    typer.echo(f"{len(documents)} gold documents from {len(writers)} writers consistent")
+
+
+@corpus_app.command("stats")
+def corpus_stats(gold: Path = GOLD_OPTION) -> None:
+    """Documents, writers, forms, lengths and the status mix of the annotated corpus."""
+    from .corpus_stats import corpus_statistics, format_statistics
+    from .evaluate import load_split
+
+    try:
+        documents = load_split(gold, "all")
+    except EvidenceError as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+    typer.echo(format_statistics(corpus_statistics(gold, documents)))
+
+
+@corpus_app.command("agree")
+def corpus_agree(
+    second: Path = typer.Argument(..., help="Folder of a second annotator's NAME.gold.json files."),
+    gold: Path = GOLD_OPTION,
+    guideline: Path | None = GUIDELINE_OPTION,
+) -> None:
+    """Agreement of a second, blind annotation with the gold: the ceiling the tool is measured against."""
+    from .agreement import agreement, format_agreement
+    from .guideline import load_guideline
+
+    try:
+        result = agreement(gold, second, load_guideline(guideline))
+    except EvidenceError as exc:
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+    typer.echo(format_agreement(result))
 
 
 def main() -> None:

@@ -35,19 +35,30 @@ class GoldParagraph:
     clauses: frozenset[str]
 
 
+HEADING_FORMS = ("guide-items", "guide-categories", "own-ordered", "own-unordered", "none")
+COMPARISON_KINDS = ("past", "benchmark", "trend")
+
+
 @dataclass(frozen=True)
 class GoldDocument:
     name: str
     path: Path  # the narrative file (txt/docx/…) next to the gold file
     paragraphs: tuple[GoldParagraph, ...]
     clause_status: dict[str, str]
-    comparisons: dict[str, dict[str, bool]]
+    comparisons: dict[str, dict[str, bool]]  # item -> past / benchmark / trend
     profile: str = ""
+    writer: str = ""  # who wrote the narrative: the unit of grouped cross-validation
+    annotator: str = ""
+    form: dict[str, Any] = field(default_factory=dict)  # headings (HEADING_FORMS), style, tables
 
     @property
     def has_headings(self) -> bool:
         """Documents whose structure comes from headings (more than a title line)."""
         return sum(p.heading for p in self.paragraphs) >= 3
+
+    @property
+    def heading_form(self) -> str:
+        return str(self.form.get("headings") or ("headed" if self.has_headings else "none"))
 
 
 class GoldError(EvidenceError):
@@ -76,9 +87,13 @@ def load_gold(path: Path) -> GoldDocument:
             paragraphs=paragraphs,
             clause_status=dict(data["clause_status"]),
             comparisons={
-                k: {"past": bool(v["past"]), "benchmark": bool(v["benchmark"])} for k, v in data["comparisons"].items()
+                k: {kind: bool(v[kind]) for kind in COMPARISON_KINDS if kind in v}
+                for k, v in data["comparisons"].items()
             },
             profile=str(data.get("profile", "")),
+            writer=str(data.get("writer", "")),
+            annotator=str(data.get("annotator", "")),
+            form=dict(data.get("form", {})),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GoldError(f"{path}: unreadable gold annotation ({type(exc).__name__}: {exc})") from None
@@ -145,8 +160,82 @@ def check_gold(document: GoldDocument, guideline: Guideline) -> list[str]:
         elif status != MISSING and cid not in cited:
             problems.append(f"{cid} is {status!r} but no paragraph cites it")
     for item in guideline.comparison_items():
-        if item.id not in document.comparisons:
-            problems.append(f"comparisons: {item.id} missing")
+        flags = document.comparisons.get(item.id)
+        if flags is None or set(flags) != set(COMPARISON_KINDS):
+            problems.append(f"comparisons {item.id}: needs past, benchmark and trend")
+            continue
+        if flags["trend"] and not flags["past"]:
+            problems.append(f"comparisons {item.id}: a trend is a past comparison too, but past is false")
+        expected = comparison_clause_status(flags)
+        actual = document.clause_status.get(item.comparison_clause or "")
+        if actual != expected:
+            problems.append(
+                f"{item.comparison_clause} is {actual!r} but the comparisons of {item.id} make it {expected!r}"
+            )
+    if not document.writer:
+        problems.append("no writer recorded")
+    if document.form.get("headings") not in HEADING_FORMS:
+        problems.append(f"form.headings must be one of {', '.join(HEADING_FORMS)}")
+    return problems
+
+
+def comparison_clause_status(flags: dict[str, bool]) -> str:
+    """7.1c/7.2c/7.3c follow the item's comparisons: past and benchmark → covered, one → weak."""
+    return (MISSING, WEAK, COVERED)[bool(flags.get("past")) + bool(flags.get("benchmark"))]
+
+
+def _paragraph_key(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def shared_paragraphs(
+    documents: Sequence[GoldDocument], min_chars: int = 20, near_threshold: float = 0.8
+) -> list[tuple[str, int, str, int, float]]:
+    """Pairs of text paragraphs from different narratives that are the same or nearly so:
+    (doc, paragraph index, other doc, other paragraph index, estimated Jaccard of 5-gram shingles).
+    Near-copies are found with MinHash LSH (datasketch) so the check stays linear in corpus size."""
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=near_threshold, num_perm=64)
+    hashes: dict[str, MinHash] = {}
+    found = []
+    for document in documents:
+        text = read_document(document.path).text
+        for index, paragraph in enumerate(document.paragraphs):
+            key = _paragraph_key(text[paragraph.start : paragraph.end])
+            if paragraph.heading or len(key) < min_chars:
+                continue
+            minhash = MinHash(num_perm=64, seed=1)
+            minhash.update_batch([key[i : i + 5].encode() for i in range(len(key) - 4)])
+            label = f"{document.name}\x00{index}"
+            for other in lsh.query(minhash):
+                other_doc, other_index = other.split("\x00")
+                if other_doc != document.name:
+                    score = round(minhash.jaccard(hashes[other]), 2)
+                    found.append((document.name, index, other_doc, int(other_index), score))
+            lsh.insert(label, minhash)
+            hashes[label] = minhash
+    return found
+
+
+def check_corpus(documents: Sequence[GoldDocument], splits: dict[str, list[str]]) -> list[str]:
+    """Problems of the corpus as a whole: splits that leak writers, shared paragraphs."""
+    problems = []
+    names = {d.name for d in documents}
+    assigned = [n for s in SPLITS for n in splits.get(s, [])]
+    for name in sorted(names - set(assigned)):
+        problems.append(f"{SPLIT_FILE}: {name} is in no split")
+    for name in sorted({n for n in assigned if assigned.count(n) > 1}):
+        problems.append(f"{SPLIT_FILE}: {name} is in more than one split")
+    for name in sorted(set(assigned) - names):
+        problems.append(f"{SPLIT_FILE}: {name} has no gold file")
+    writer_of = {d.name: d.writer for d in documents}
+    test_writers = {writer_of.get(n) for n in splits.get("test", [])}
+    tuned_writers = {writer_of.get(n) for s in ("train", "dev") for n in splits.get(s, [])}
+    for writer in sorted(w for w in test_writers & tuned_writers if w):
+        problems.append(f"{SPLIT_FILE}: writer {writer} is in the test split and in train/dev")
+    for doc, index, other, other_index, score in shared_paragraphs(documents):
+        problems.append(f"{doc} paragraph {index} and {other} paragraph {other_index} share text (Jaccard {score})")
     return problems
 
 
@@ -158,6 +247,8 @@ class DocumentResult:
     paragraph_gold: list[set[str]] = field(default_factory=list)
     paragraph_predicted: list[set[str]] = field(default_factory=list)
     paragraph_best: list[str | None] = field(default_factory=list)
+    # Per text paragraph, the best passage probability of every clause (ranking metrics).
+    paragraph_scores: list[np.ndarray] = field(default_factory=list)
     status_predicted: dict[str, str] = field(default_factory=dict)
     comparisons_predicted: dict[str, dict[str, bool]] = field(default_factory=dict)
 
@@ -189,15 +280,18 @@ def compare(gold: GoldDocument, analysis: Analysis, proba: np.ndarray | None = N
         for i in inside:
             predicted |= assigned.get(passages[i].id, set())
         best = None
+        row = np.zeros(len(clause_ids))
         if proba is not None and inside:
             row = proba[inside].max(axis=0)
             best = clause_ids[int(row.argmax())] if row.max() > 0 else None
         result.paragraph_gold.append(set(paragraph.clauses))
         result.paragraph_predicted.append(predicted)
         result.paragraph_best.append(best)
+        result.paragraph_scores.append(np.asarray(row, dtype=np.float64))
     result.status_predicted = {c.clause_id: c.status for c in analysis.coverage.clauses}
     result.comparisons_predicted = {
-        item: {"past": c.past, "benchmark": c.benchmark} for item, c in analysis.coverage.comparisons.items()
+        item: {"past": c.past, "benchmark": c.benchmark, "trend": c.trend}
+        for item, c in analysis.coverage.comparisons.items()
     }
     return result
 
@@ -218,11 +312,18 @@ def summarise(results: Sequence[DocumentResult], guideline: Guideline) -> dict[s
     gold_status = [r.gold.clause_status[c] for r in results for c in guideline.clause_ids]
     predicted_status = [r.status_predicted[c] for r in results for c in guideline.clause_ids]
     comparison_gold, comparison_predicted = [], []
+    trend_gold, trend_predicted = [], []
     for r in results:
         for item, flags in r.gold.comparisons.items():
             for kind in ("past", "benchmark"):
                 comparison_gold.append(flags[kind])
                 comparison_predicted.append(r.comparisons_predicted.get(item, {}).get(kind, False))
+            if "trend" in flags:
+                trend_gold.append(flags["trend"])
+                trend_predicted.append(r.comparisons_predicted.get(item, {}).get("trend", False))
+    ids = guideline.clause_ids
+    ranked_labels = [cid in g for r in results for g in r.paragraph_gold for cid in ids]
+    ranked_scores = [float(x) for r in results for row in r.paragraph_scores for x in row]
     return {
         "documents": len(results),
         "paragraphs": len(pairs),
@@ -235,6 +336,10 @@ def summarise(results: Sequence[DocumentResult], guideline: Guideline) -> dict[s
             [s != COVERED for s in gold_status], [s != COVERED for s in predicted_status]
         ).as_dict(),
         "comparison_accuracy": metrics.accuracy(comparison_gold, comparison_predicted),
+        "trend_accuracy": metrics.accuracy(trend_gold, trend_predicted),
+        # The operating point a reviewer aid needs: how clean the candidates are when 90 % of the
+        # gold (paragraph, clause) pairs are shown (CUAD's precision at 90 % recall).
+        "precision_at_90_recall": metrics.precision_at_recall(ranked_labels, ranked_scores, 0.9),
     }
 
 
@@ -265,18 +370,37 @@ def per_clause_table(results: Sequence[DocumentResult], guideline: Guideline) ->
 def evaluate(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> dict[str, Any]:
     results = run_documents(analyzer, documents)
     guideline = analyzer.guideline
-    with_headings = [r for r in results if r.gold.has_headings]
-    without = [r for r in results if not r.gold.has_headings]
     return {
         "encoder": analyzer.encoder_name,
         "model": analyzer.matcher.model_.source,
         "documents": [r.gold.name for r in results],
+        **summarise_results(results, guideline),
+    }
+
+
+def summarise_results(results: Sequence[DocumentResult], guideline: Guideline) -> dict[str, Any]:
+    """Overall figures, the with/without-headings split, figures per heading form, per clause and
+    per document."""
+    with_headings = [r for r in results if r.gold.has_headings]
+    without = [r for r in results if not r.gold.has_headings]
+    forms = sorted({r.gold.heading_form for r in results})
+    return {
         "overall": summarise(results, guideline),
         "with_headings": summarise(with_headings, guideline),
         "without_headings": summarise(without, guideline),
+        "by_heading_form": {
+            form: summarise([r for r in results if r.gold.heading_form == form], guideline) for form in forms
+        },
         "per_clause": per_clause_table(results, guideline),
         "per_document": [
-            {"doc": r.gold.name, "headings": r.gold.has_headings, **_short(summarise([r], guideline))} for r in results
+            {
+                "doc": r.gold.name,
+                "writer": r.gold.writer,
+                "headings": r.gold.has_headings,
+                "heading_form": r.gold.heading_form,
+                **_short(summarise([r], guideline)),
+            }
+            for r in results
         ],
     }
 
@@ -290,27 +414,39 @@ def _short(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def format_evaluation(evaluation: dict[str, Any], worst: int = 10) -> str:
-    lines = [f"encoder {evaluation['encoder']}, model {evaluation['model']}, {len(evaluation['documents'])} documents"]
-    header = (
-        f"{'':18}{'docs':>5}{'map P':>8}{'map R':>8}{'map F1':>8}{'top1':>7}"
-        f"{'status':>8}{'macroF1':>9}{'gap F1':>8}{'cmp acc':>9}"
+SUMMARY_HEADER = (
+    f"{'':28}{'docs':>5}{'map P':>7}{'map R':>7}{'map F1':>7}{'top1':>7}{'P@90R':>7}"
+    f"{'status':>7}{'macroF1':>8}{'gap P':>7}{'gap R':>7}{'gap F1':>7}{'cmp':>6}{'trend':>6}"
+)
+
+
+def summary_row(label: str, s: dict[str, Any]) -> str:
+    m, g = s["mapping"], s["gap_detection"]
+    return (
+        f"{label:28}{s['documents']:>5}{m['precision']:>7.3f}{m['recall']:>7.3f}{m['f1']:>7.3f}"
+        f"{s['top1_accuracy']:>7.3f}{s['precision_at_90_recall']:>7.3f}{s['status_accuracy']:>7.3f}"
+        f"{s['status_macro_f1']:>8.3f}{g['precision']:>7.3f}{g['recall']:>7.3f}{g['f1']:>7.3f}"
+        f"{s['comparison_accuracy']:>6.3f}{s['trend_accuracy']:>6.3f}"
     )
-    lines.append(header)
+
+
+def format_summaries(evaluation: dict[str, Any]) -> list[str]:
+    lines = [SUMMARY_HEADER]
     for key, label in (
         ("overall", "all"),
         ("with_headings", "with headings"),
         ("without_headings", "without headings"),
     ):
-        s = evaluation[key]
-        if not s["documents"]:
-            continue
-        m = s["mapping"]
-        lines.append(
-            f"{label:18}{s['documents']:>5}{m['precision']:>8.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{s['top1_accuracy']:>7.3f}"
-            f"{s['status_accuracy']:>8.3f}{s['status_macro_f1']:>9.3f}{s['gap_detection']['f1']:>8.3f}"
-            f"{s['comparison_accuracy']:>9.3f}"
-        )
+        if evaluation[key]["documents"]:
+            lines.append(summary_row(label, evaluation[key]))
+    for form, summary in evaluation.get("by_heading_form", {}).items():
+        lines.append(summary_row(f"  headings: {form}", summary))
+    return lines
+
+
+def format_evaluation(evaluation: dict[str, Any], worst: int = 10) -> str:
+    lines = [f"encoder {evaluation['encoder']}, model {evaluation['model']}, {len(evaluation['documents'])} documents"]
+    lines += format_summaries(evaluation)
     lines.append("")
     lines.append(f"worst {worst} clauses (paragraph mapping):")
     lines.append(f"  {'clause':8}{'gold':>6}{'P':>7}{'R':>7}{'F1':>7}{'status err':>12}")
@@ -323,7 +459,7 @@ def format_evaluation(evaluation: dict[str, Any], worst: int = 10) -> str:
     lines.append("per document:")
     for row in evaluation["per_document"]:
         lines.append(
-            f"  {row['doc']:30} {'H' if row['headings'] else '-'} map F1 {row['mapping_f1']:.3f}"
+            f"  {row['doc']:34} {row['heading_form']:16} map F1 {row['mapping_f1']:.3f}"
             f"  status {row['status_accuracy']:.3f}"
             f"  gap F1 {row['gap_f1']:.3f}  cmp {row['comparison_accuracy']:.3f}"
         )

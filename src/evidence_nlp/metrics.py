@@ -75,3 +75,26 @@ def confusion(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[st
     for g, p in zip(gold, predicted, strict=True):
         table[g][p] += 1
     return table
+
+
+def precision_at_recall(labels: Sequence[bool], scores: Sequence[float], recall: float) -> float:
+    """Precision of the shortest score-ranked list that reaches `recall` of the positives (ties
+    broken against the ranking: a tied block is taken whole, so pairs nobody scored are listed
+    together, at the base rate). 0.0 when there are no positives."""
+    positives = sum(labels)
+    if not positives:
+        return 0.0
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    needed = recall * positives - 1e-9
+    hits = 0
+    i = 0
+    while i < len(order):
+        block_score = scores[order[i]]
+        j = i
+        while j < len(order) and scores[order[j]] == block_score:
+            hits += bool(labels[order[j]])
+            j += 1
+        if hits >= needed:
+            return round(hits / j, 4)
+        i = j
+    return 0.0

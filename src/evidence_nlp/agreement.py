@@ -1,0 +1,102 @@
+"""Agreement between two annotations of the same narratives (the gold and a blind second one).
+
+The second annotator labels the same text without seeing the gold; their agreement is the ceiling
+that the tool's figures should be read against. Figures take the gold as reference: mapping
+precision is "of the second annotator's citations, the share the gold also has".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import metrics
+from .coverage import COVERED
+from .evaluate import STATUSES, GoldDocument, GoldError, load_gold
+from .guideline import Guideline
+
+
+def _text_paragraphs(document: GoldDocument) -> list[tuple[int, int, frozenset[str]]]:
+    return [(p.start, p.end, p.clauses) for p in document.paragraphs if not p.heading]
+
+
+def _paired(first: GoldDocument, second: GoldDocument) -> list[tuple[set[str], set[str]]]:
+    """Clause sets of the same paragraphs in both annotations (headings may be judged differently:
+    a paragraph one annotator calls a heading counts as citing nothing)."""
+    spans_first = {(p.start, p.end): set(p.clauses) for p in first.paragraphs}
+    spans_second = {(p.start, p.end): set(p.clauses) for p in second.paragraphs}
+    if set(spans_first) != set(spans_second):
+        raise GoldError(f"{second.name}: the two annotations do not divide the text into the same paragraphs")
+    return [(spans_first[s], spans_second[s]) for s in sorted(spans_first)]
+
+
+def _comparison_flags(document: GoldDocument, kinds: tuple[str, ...]) -> list[bool]:
+    return [document.comparisons[item][kind] for item in sorted(document.comparisons) for kind in kinds]
+
+
+def agreement(gold_dir: Path, second_dir: Path, guideline: Guideline) -> dict[str, Any]:
+    second_files = sorted(second_dir.glob("*.gold.json"))
+    if not second_files:
+        raise GoldError(f"{second_dir}: no *.gold.json files")
+    pairs, status_first, status_second, rows = [], [], [], []
+    cmp_first, cmp_second, trend_first, trend_second = [], [], [], []
+    for path in second_files:
+        second = load_gold(path)
+        first_path = gold_dir / path.name
+        if not first_path.exists():
+            raise GoldError(f"{path}: no gold annotation {first_path}")
+        first = load_gold(first_path)
+        doc_pairs = _paired(first, second)
+        pairs += doc_pairs
+        ids = guideline.clause_ids
+        doc_status_first = [first.clause_status[c] for c in ids]
+        doc_status_second = [second.clause_status[c] for c in ids]
+        status_first += doc_status_first
+        status_second += doc_status_second
+        cmp_first += _comparison_flags(first, ("past", "benchmark"))
+        cmp_second += _comparison_flags(second, ("past", "benchmark"))
+        trend_first += _comparison_flags(first, ("trend",))
+        trend_second += _comparison_flags(second, ("trend",))
+        rows.append(
+            {
+                "doc": first.name,
+                "writer": first.writer,
+                "annotators": [first.annotator, second.annotator],
+                "mapping_f1": metrics.micro_prf(doc_pairs).f1,
+                "status_accuracy": metrics.accuracy(doc_status_first, doc_status_second),
+            }
+        )
+    from sklearn.metrics import cohen_kappa_score
+
+    return {
+        "documents": len(rows),
+        "paragraphs": len(pairs),
+        "mapping": metrics.micro_prf(pairs).as_dict(),
+        "paragraph_exact_agreement": metrics.accuracy([g for g, _ in pairs], [s for _, s in pairs]),
+        "status_accuracy": metrics.accuracy(status_first, status_second),
+        "status_kappa": round(float(cohen_kappa_score(status_first, status_second, labels=list(STATUSES))), 4),
+        "gap_detection": metrics.binary_prf(
+            [s != COVERED for s in status_first], [s != COVERED for s in status_second]
+        ).as_dict(),
+        "comparison_accuracy": metrics.accuracy(cmp_first, cmp_second),
+        "trend_accuracy": metrics.accuracy(trend_first, trend_second),
+        "per_document": rows,
+    }
+
+
+def format_agreement(result: dict[str, Any]) -> str:
+    m, g = result["mapping"], result["gap_detection"]
+    lines = [
+        f"{result['documents']} documents, {result['paragraphs']} paragraphs annotated twice (gold = reference)",
+        f"paragraph mapping   P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}"
+        f"   same clause set {result['paragraph_exact_agreement']:.3f}",
+        f"clause status       accuracy {result['status_accuracy']:.3f}  Cohen's kappa {result['status_kappa']:.3f}",
+        f"gap detection       P {g['precision']:.3f}  R {g['recall']:.3f}  F1 {g['f1']:.3f}",
+        f"comparisons         past/benchmark {result['comparison_accuracy']:.3f}  trend {result['trend_accuracy']:.3f}",
+        "",
+    ]
+    for row in result["per_document"]:
+        lines.append(
+            f"  {row['doc']:34} {row['writer']:24} map F1 {row['mapping_f1']:.3f}  status {row['status_accuracy']:.3f}"
+        )
+    return "\n".join(lines) + "\n"
