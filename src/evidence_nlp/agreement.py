@@ -7,6 +7,7 @@ precision is "of the second annotator's citations, the share the gold also has".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,31 +15,47 @@ from . import metrics
 from .coverage import COVERED
 from .evaluate import STATUSES, GoldDocument, GoldError, load_gold
 from .guideline import Guideline
+from .ingest import read_document
 
 
 def _text_paragraphs(document: GoldDocument) -> list[tuple[int, int, frozenset[str]]]:
     return [(p.start, p.end, p.clauses) for p in document.paragraphs if not p.heading]
 
 
-def _paired(first: GoldDocument, second: GoldDocument) -> list[tuple[set[str], set[str]]]:
-    """Clause sets of the same paragraphs in both annotations (headings may be judged differently:
-    a paragraph one annotator calls a heading counts as citing nothing)."""
-    spans_first = {(p.start, p.end): set(p.clauses) for p in first.paragraphs}
-    spans_second = {(p.start, p.end): set(p.clauses) for p in second.paragraphs}
-    if set(spans_first) != set(spans_second):
-        raise GoldError(f"{second.name}: the two annotations do not divide the text into the same paragraphs")
-    return [(spans_first[s], spans_second[s]) for s in sorted(spans_first)]
+def _paired(first: GoldDocument, second: GoldDocument) -> list[tuple[set[str], set[str]]] | None:
+    """Clause sets of the same paragraphs in both annotations (a paragraph one annotator calls a
+    heading counts as citing nothing). When the writer reworded a sentence after the second copy
+    was taken, the paragraphs are paired in order, provided there are as many and each pair is
+    nearly the same text (similarity >= 0.8); None when a paragraph was rewritten beyond that, as
+    the two annotators then labelled different texts."""
+    from difflib import SequenceMatcher
+
+    spans_first = [(p.start, p.end) for p in first.paragraphs]
+    spans_second = [(p.start, p.end) for p in second.paragraphs]
+    if spans_first != spans_second:
+        text_first, text_second = read_document(first.path).text, read_document(second.path).text
+        if len(spans_first) != len(spans_second) or any(
+            SequenceMatcher(None, text_first[a:b], text_second[c:d], autojunk=False).ratio() < 0.8
+            for (a, b), (c, d) in zip(spans_first, spans_second, strict=True)
+        ):
+            return None
+    return [(set(p.clauses), set(q.clauses)) for p, q in zip(first.paragraphs, second.paragraphs, strict=True)]
 
 
 def _comparison_flags(document: GoldDocument, kinds: tuple[str, ...]) -> list[bool]:
     return [document.comparisons[item][kind] for item in sorted(document.comparisons) for kind in kinds]
 
 
-def agreement(gold_dir: Path, second_dir: Path, guideline: Guideline) -> dict[str, Any]:
-    second_files = sorted(second_dir.glob("*.gold.json"))
-    if not second_files:
-        raise GoldError(f"{second_dir}: no *.gold.json files")
-    pairs, status_first, status_second, rows = [], [], [], []
+def agreement(gold_dir: Path, second_dirs: Path | Sequence[Path], guideline: Guideline) -> dict[str, Any]:
+    """Figures pooled over every document that one of the second annotators labelled."""
+    folders = [second_dirs] if isinstance(second_dirs, Path) else list(second_dirs)
+    second_files = []
+    for folder in folders:
+        files = sorted(folder.glob("*.gold.json"))
+        if not files:
+            raise GoldError(f"{folder}: no *.gold.json files")
+        second_files += files
+    pairs, status_first, status_second, rows, skipped = [], [], [], [], []
     cmp_first, cmp_second, trend_first, trend_second = [], [], [], []
     for path in second_files:
         second = load_gold(path)
@@ -47,6 +64,9 @@ def agreement(gold_dir: Path, second_dir: Path, guideline: Guideline) -> dict[st
             raise GoldError(f"{path}: no gold annotation {first_path}")
         first = load_gold(first_path)
         doc_pairs = _paired(first, second)
+        if doc_pairs is None:
+            skipped.append(first.name)
+            continue
         pairs += doc_pairs
         ids = guideline.clause_ids
         doc_status_first = [first.clause_status[c] for c in ids]
@@ -81,6 +101,7 @@ def agreement(gold_dir: Path, second_dir: Path, guideline: Guideline) -> dict[st
         "comparison_accuracy": metrics.accuracy(cmp_first, cmp_second),
         "trend_accuracy": metrics.accuracy(trend_first, trend_second),
         "per_document": rows,
+        "skipped": skipped,  # rewritten after the second annotator's copy was taken
     }
 
 
@@ -95,8 +116,11 @@ def format_agreement(result: dict[str, Any]) -> str:
         f"comparisons         past/benchmark {result['comparison_accuracy']:.3f}  trend {result['trend_accuracy']:.3f}",
         "",
     ]
+    if result["skipped"]:
+        lines.insert(1, f"skipped (text rewritten after the second copy was taken): {', '.join(result['skipped'])}")
     for row in result["per_document"]:
         lines.append(
-            f"  {row['doc']:34} {row['writer']:24} map F1 {row['mapping_f1']:.3f}  status {row['status_accuracy']:.3f}"
+            f"  {row['doc']:34} {row['writer']:24} {row['annotators'][1]:18} map F1 {row['mapping_f1']:.3f}"
+            f"  status {row['status_accuracy']:.3f}"
         )
     return "\n".join(lines) + "\n"

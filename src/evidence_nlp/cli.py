@@ -452,11 +452,11 @@ def corpus_stats(gold: Path = GOLD_OPTION) -> None:
 
 @corpus_app.command("agree")
 def corpus_agree(
-    second: Path = typer.Argument(..., help="Folder of a second annotator's NAME.gold.json files."),
+    second: list[Path] = typer.Argument(..., help="Folders of second annotators' NAME.gold.json files."),
     gold: Path = GOLD_OPTION,
     guideline: Path | None = GUIDELINE_OPTION,
 ) -> None:
-    """Agreement of a second, blind annotation with the gold: the ceiling the tool is measured against."""
+    """Agreement of blind second annotations with the gold (pooled): the ceiling the tool is measured against."""
     from .agreement import agreement, format_agreement
     from .guideline import load_guideline
 
