@@ -56,13 +56,29 @@ def test_cross_validation_never_scores_a_writer_it_trained_on(tmp_path):
     result = cross_validate(analyzer, documents, k=3)
     assert len(result["folds"]) == 3
     for fold in result["folds"]:
-        assert not set(fold["test_writers"]) & set(fold["dev_writers"])
+        test, dev, trained = set(fold["test_writers"]), set(fold["dev_writers"]), set(fold["train_writers"])
+        assert test and dev and trained and not (test & dev or test & trained or dev & trained)
         assert fold["train_documents"] + fold["dev_documents"] == 4
+    assert len({tuple(f["dev_writers"]) for f in result["folds"]}) > 1  # tuning rotates between writers
     assert sorted(result["documents"]) == sorted(d.name for d in documents)
     f1 = result["mean_sd"]["mapping.f1"]
     assert 0.0 < f1["mean"] <= 1.0 and f1["sd"] >= 0.0
     assert result["pooled"]["overall"]["documents"] == 6
     assert analyzer.matcher.model_.source == "default"  # no fold's model is left behind
+
+
+def test_cross_validation_needs_three_writers_and_says_so(tmp_path):
+    _small_corpus(tmp_path)
+    data = json.loads((tmp_path / "splits.json").read_text())
+    (tmp_path / "splits.json").write_text(
+        json.dumps({"train": SMALL["writer-a"] + SMALL["writer-b"], "dev": [], "test": SMALL["writer-c"]})
+    )
+    args = ["evaluate", "--gold", str(tmp_path), "--cv", "writers", "--encoder", "lexical"]
+    result = runner.invoke(app, [*args, "--split", "train"])
+    assert result.exit_code == 2 and "needs at least 3 writers (here 2)" in result.output
+    (tmp_path / "splits.json").write_text(json.dumps(data))
+    result = runner.invoke(app, [*args, "--split", "all", "--folds", "2"])
+    assert result.exit_code == 2 and "use more folds" in result.output
 
 
 def test_evaluate_cv_writers_command(tmp_path):

@@ -70,3 +70,9 @@ def test_precision_at_recall_takes_tied_scores_whole():
     # A positive nobody scored is reached only by listing every unscored pair: precision falls to that block's.
     assert metrics.precision_at_recall([True, False, True, False], [0.9, 0.8, 0.0, 0.0], 0.9) == 0.5
     assert metrics.precision_at_recall([False, False], [0.3, 0.2], 0.9) == 0.0
+
+
+def test_precision_at_recall_is_interpolated():
+    # 2 of 3 positives are first reached at rank 4 (precision 0.5), but rank 5 reaches all 3 at 0.6:
+    # the best precision at any recall of at least the target counts.
+    assert metrics.precision_at_recall([True, False, False, True, True], [5, 4, 3, 2, 1], 0.6) == 0.6

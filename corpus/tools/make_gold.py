@@ -123,7 +123,11 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     txt = Path(paths[0])
-    text = txt.read_text(encoding="utf-8")
+    raw = txt.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # a narrative that convert_forms.py re-encoded as GBK
+        text = raw.decode("gb18030")
     if "\r" in text:
         print(f"{txt}: use LF line endings", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ precision is "of the second annotator's citations, the share the gold also has".
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,13 +19,10 @@ from .guideline import Guideline
 from .ingest import read_document
 
 
-def _text_paragraphs(document: GoldDocument) -> list[tuple[int, int, frozenset[str]]]:
-    return [(p.start, p.end, p.clauses) for p in document.paragraphs if not p.heading]
-
-
 def _paired(first: GoldDocument, second: GoldDocument) -> list[tuple[set[str], set[str]]] | None:
-    """Clause sets of the same paragraphs in both annotations (a paragraph one annotator calls a
-    heading counts as citing nothing). When the writer reworded a sentence after the second copy
+    """Clause sets of the same text paragraphs in both annotations; a paragraph that either
+    annotator calls a heading is left out, as evaluate leaves headings out of the tool's figures.
+    When the writer reworded a sentence after the second copy
     was taken, the paragraphs are paired in order, provided there are as many and each pair is
     nearly the same text (similarity >= 0.8); None when a paragraph was rewritten beyond that, as
     the two annotators then labelled different texts."""
@@ -39,11 +37,21 @@ def _paired(first: GoldDocument, second: GoldDocument) -> list[tuple[set[str], s
             for (a, b), (c, d) in zip(spans_first, spans_second, strict=True)
         ):
             return None
-    return [(set(p.clauses), set(q.clauses)) for p, q in zip(first.paragraphs, second.paragraphs, strict=True)]
+    return [
+        (set(p.clauses), set(q.clauses))
+        for p, q in zip(first.paragraphs, second.paragraphs, strict=True)
+        if not (p.heading or q.heading)
+    ]
 
 
-def _comparison_flags(document: GoldDocument, kinds: tuple[str, ...]) -> list[bool]:
-    return [document.comparisons[item][kind] for item in sorted(document.comparisons) for kind in kinds]
+def _comparison_pairs(first: GoldDocument, second: GoldDocument, guideline: Guideline, kind: str) -> list[tuple]:
+    """(first, second) flags of one kind for every results item, where both annotations have it."""
+    pairs = []
+    for item in guideline.comparison_items():
+        a, b = first.comparisons.get(item.id, {}), second.comparisons.get(item.id, {})
+        if kind in a and kind in b:
+            pairs.append((a[kind], b[kind]))
+    return pairs
 
 
 def agreement(gold_dir: Path, second_dirs: Path | Sequence[Path], guideline: Guideline) -> dict[str, Any]:
@@ -56,7 +64,8 @@ def agreement(gold_dir: Path, second_dirs: Path | Sequence[Path], guideline: Gui
             raise GoldError(f"{folder}: no *.gold.json files")
         second_files += files
     pairs, status_first, status_second, rows, skipped = [], [], [], [], []
-    cmp_first, cmp_second, trend_first, trend_second = [], [], [], []
+    comparisons: list[tuple] = []
+    trends: list[tuple] = []
     for path in second_files:
         second = load_gold(path)
         first_path = gold_dir / path.name
@@ -73,10 +82,9 @@ def agreement(gold_dir: Path, second_dirs: Path | Sequence[Path], guideline: Gui
         doc_status_second = [second.clause_status[c] for c in ids]
         status_first += doc_status_first
         status_second += doc_status_second
-        cmp_first += _comparison_flags(first, ("past", "benchmark"))
-        cmp_second += _comparison_flags(second, ("past", "benchmark"))
-        trend_first += _comparison_flags(first, ("trend",))
-        trend_second += _comparison_flags(second, ("trend",))
+        for kind in ("past", "benchmark"):
+            comparisons += _comparison_pairs(first, second, guideline, kind)
+        trends += _comparison_pairs(first, second, guideline, "trend")
         rows.append(
             {
                 "doc": first.name,
@@ -86,20 +94,23 @@ def agreement(gold_dir: Path, second_dirs: Path | Sequence[Path], guideline: Gui
                 "status_accuracy": metrics.accuracy(doc_status_first, doc_status_second),
             }
         )
+    if not rows:
+        raise GoldError(f"no document could be paired with its gold annotation (skipped: {', '.join(skipped)})")
     from sklearn.metrics import cohen_kappa_score
 
+    kappa = float(cohen_kappa_score(status_first, status_second, labels=list(STATUSES)))
     return {
         "documents": len(rows),
         "paragraphs": len(pairs),
         "mapping": metrics.micro_prf(pairs).as_dict(),
         "paragraph_exact_agreement": metrics.accuracy([g for g, _ in pairs], [s for _, s in pairs]),
         "status_accuracy": metrics.accuracy(status_first, status_second),
-        "status_kappa": round(float(cohen_kappa_score(status_first, status_second, labels=list(STATUSES))), 4),
+        "status_kappa": round(kappa, 4) if math.isfinite(kappa) else None,  # undefined for one label
         "gap_detection": metrics.binary_prf(
             [s != COVERED for s in status_first], [s != COVERED for s in status_second]
         ).as_dict(),
-        "comparison_accuracy": metrics.accuracy(cmp_first, cmp_second),
-        "trend_accuracy": metrics.accuracy(trend_first, trend_second),
+        "comparison_accuracy": metrics.accuracy([a for a, _ in comparisons], [b for _, b in comparisons]),
+        "trend_accuracy": metrics.accuracy([a for a, _ in trends], [b for _, b in trends]) if trends else None,
         "per_document": rows,
         "skipped": skipped,  # rewritten after the second annotator's copy was taken
     }
@@ -107,13 +118,14 @@ def agreement(gold_dir: Path, second_dirs: Path | Sequence[Path], guideline: Gui
 
 def format_agreement(result: dict[str, Any]) -> str:
     m, g = result["mapping"], result["gap_detection"]
+    kappa, trend = metrics.figure(result["status_kappa"]), metrics.figure(result["trend_accuracy"])
     lines = [
         f"{result['documents']} documents, {result['paragraphs']} paragraphs annotated twice (gold = reference)",
         f"paragraph mapping   P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}"
         f"   same clause set {result['paragraph_exact_agreement']:.3f}",
-        f"clause status       accuracy {result['status_accuracy']:.3f}  Cohen's kappa {result['status_kappa']:.3f}",
+        f"clause status       accuracy {result['status_accuracy']:.3f}  Cohen's kappa {kappa}",
         f"gap detection       P {g['precision']:.3f}  R {g['recall']:.3f}  F1 {g['f1']:.3f}",
-        f"comparisons         past/benchmark {result['comparison_accuracy']:.3f}  trend {result['trend_accuracy']:.3f}",
+        f"comparisons         past/benchmark {result['comparison_accuracy']:.3f}  trend {trend}",
         "",
     ]
     if result["skipped"]:

@@ -408,6 +408,7 @@ def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OP
     citations, comparisons and 7.xc, writers and forms, writer-disjoint splits, shared paragraphs."""
     from .evaluate import SPLIT_FILE, check_corpus, check_gold, load_split
     from .guideline import load_guideline
+    from .ingest import read_document
 
     try:
         loaded = load_guideline(guideline)
@@ -416,8 +417,15 @@ def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OP
         _fail(str(exc))
         raise typer.Exit(2) from None
     problems = 0
+    texts: dict[str, str] = {}  # each narrative is read once (PDFs are slow to parse)
     for document in documents:
-        for problem in check_gold(document, loaded):
+        try:
+            texts[document.name] = read_document(document.path).text
+        except EvidenceError as exc:
+            typer.echo(f"{document.path}: {exc}", err=True)
+            problems += 1
+            continue
+        for problem in check_gold(document, loaded, texts[document.name]):
             typer.echo(f"{document.path}: {problem}", err=True)
             problems += 1
     try:
@@ -426,7 +434,7 @@ def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OP
         typer.echo(f"{gold / SPLIT_FILE}: unreadable ({exc})", err=True)
         splits = {}
         problems += 1
-    for problem in check_corpus(documents, splits):
+    for problem in check_corpus(documents, splits, texts):
         typer.echo(f"{gold}: {problem}", err=True)
         problems += 1
     if problems:

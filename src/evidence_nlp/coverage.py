@@ -22,6 +22,12 @@ from .segment import Passage
 COVERED, WEAK, MISSING = "covered", "weak", "missing"
 
 
+def comparison_status(past: bool, benchmark: bool) -> str:
+    """7.1c/7.2c/7.3c follow the item's comparisons (docs/annotation-guide.md §4): compared with the
+    past and with a benchmark → covered, with one of the two → weak, with neither → missing."""
+    return (MISSING, WEAK, COVERED)[bool(past) + bool(benchmark)]
+
+
 @dataclass(frozen=True)
 class ClauseCoverage:
     clause_id: str
@@ -174,16 +180,20 @@ class CoverageAssessor:
             near = self._near_misses(proba[:, column] if len(passages) else np.zeros(0), passages, set(ids))
             clause = guideline.clauses[cid]
             if clause.is_comparison:
-                # The comparison clause is answered by the item's comparisons, wherever they sit.
+                # The comparison clause is answered by the item's comparisons, wherever they sit,
+                # and rated as the annotation guide rates it (comparison_status).
                 comparison = comparisons[clause.item_id]
                 compared = tuple(dict.fromkeys(comparison.past_evidence + comparison.benchmark_evidence))
+                status = comparison_status(comparison.past, comparison.benchmark)
                 if compared:
-                    status = COVERED
                     ids = tuple(dict.fromkeys(ids + compared))
                     near = tuple(pid for pid in near if pid not in ids)
                     found = found or [(float(proba[_order(compared[0]) - 1, column]), compared[0])]
                 else:
-                    status = WEAK if found else MISSING
+                    # Passages matched to the clause without a comparison in them are candidates
+                    # for the reviewer, not evidence.
+                    near = tuple(dict.fromkeys(ids + near))[: self.max_near_misses]
+                    ids, found = (), []
             elif learned is not None:
                 status = learned[column]
                 if found and status == MISSING:

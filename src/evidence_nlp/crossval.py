@@ -11,6 +11,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import metrics
 from .embed import MemoEncoder
 from .evaluate import DocumentResult, GoldDocument, format_summaries, run_documents, summarise, summarise_results
 from .match import LinearModel
@@ -52,11 +53,11 @@ def writer_folds(documents: Sequence[GoldDocument], k: int) -> list[list[str]]:
     return folds
 
 
-def _figure(summary: dict[str, Any], path: str) -> float:
+def _figure(summary: dict[str, Any], path: str) -> float | None:
     value: Any = summary
     for part in path.split("."):
         value = value[part]
-    return float(value)
+    return None if value is None else float(value)
 
 
 def cross_validate(
@@ -70,16 +71,27 @@ def cross_validate(
     if analyzer.encoder is not None and not isinstance(analyzer.matcher.encoder, MemoEncoder):
         # Every fold re-encodes the same passages: encode each text once for the whole run.
         analyzer.matcher.encoder = MemoEncoder(analyzer.matcher.encoder)
+    writers = {d.writer for d in documents}
+    if len(writers) < 3:
+        raise ValueError(
+            f"cross-validation by writer needs at least 3 writers (here {len(writers)}): each fold trains on "
+            "one writer-disjoint group, tunes on another and scores a third"
+        )
     folds = writer_folds(documents, k)
+    for index, held_out in enumerate(folds):
+        if len(writers - set(held_out)) < 2:
+            raise ValueError(f"fold {index + 1} leaves fewer than 2 writers to train and tune on: use more folds")
     pooled: list[DocumentResult] = []
     per_fold = []
     with single_threaded():
         for index, held_out in enumerate(folds):
             test_docs = [d for d in documents if d.writer in held_out]
             rest = [d for d in documents if d.writer not in held_out]
-            # Tune on a writer-disjoint slice of the training writers, the way train tunes on dev.
-            inner = writer_folds(rest, max(2, min(5, len({d.writer for d in rest}))))
-            dev_writers = set(inner[-1])
+            rest_writers = writers - set(held_out)
+            # Tune on a writer-disjoint slice of the training writers, the way train tunes on dev;
+            # the slice rotates with the fold, so the folds are not all tuned on one writer's style.
+            inner = writer_folds(rest, max(2, min(5, len(rest_writers))))
+            dev_writers = set(inner[index % len(inner)])
             dev_docs = [d for d in rest if d.writer in dev_writers]
             train_docs = [d for d in rest if d.writer not in dev_writers]
             analyzer.set_model(LinearModel.default())
@@ -93,6 +105,7 @@ def cross_validate(
                     "fold": index + 1,
                     "test_writers": sorted(held_out),
                     "dev_writers": sorted(dev_writers),
+                    "train_writers": sorted({d.writer for d in train_docs}),
                     "train_documents": len(train_docs),
                     "dev_documents": len(dev_docs),
                     "summary": summary,
@@ -106,10 +119,11 @@ def cross_validate(
     analyzer.set_model(LinearModel.default())
     figures = {}
     for path in FOLD_FIGURES:
-        values = [_figure(f["summary"], path) for f in per_fold]
+        # A fold whose documents cannot measure a figure (no trend in its gold) leaves it out.
+        values = [v for f in per_fold if (v := _figure(f["summary"], path)) is not None]
         figures[path] = {
-            "mean": round(statistics.fmean(values), 4),
-            "sd": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0,
+            "mean": round(statistics.fmean(values), 4) if values else None,
+            "sd": round(statistics.stdev(values), 4) if len(values) > 1 else (0.0 if values else None),
         }
     return {
         "encoder": analyzer.encoder_name,
@@ -132,8 +146,10 @@ def format_cross_validation(result: dict[str, Any]) -> str:
     )
     for path in FOLD_FIGURES:
         figure = result["mean_sd"][path]
-        values = "  ".join(f"{_figure(f['summary'], path):>6.3f}" for f in folds)
-        lines.append(f"{path:{width}}  {figure['mean']:>7.3f}  {figure['sd']:>6.3f}  {values}")
+        values = "  ".join(f"{metrics.figure(_figure(f['summary'], path)):>6}" for f in folds)
+        lines.append(
+            f"{path:{width}}  {metrics.figure(figure['mean']):>7}  {metrics.figure(figure['sd']):>6}  {values}"
+        )
     lines.append("")
     lines.append("held-out documents of all folds, pooled:")
     lines += format_summaries(result["pooled"])

@@ -45,6 +45,11 @@ def top1_accuracy(pairs: Iterable[tuple[set[str], str | None]]) -> float:
     return round(hits / total, 4) if total else 0.0
 
 
+def figure(value: float | None) -> str:
+    """A figure for a table: three decimals, or a dash where nothing could be measured."""
+    return "—" if value is None else f"{value:.3f}"
+
+
 def accuracy(gold: Sequence[object], predicted: Sequence[object]) -> float:
     if not gold:
         return 0.0
@@ -78,23 +83,23 @@ def confusion(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[st
 
 
 def precision_at_recall(labels: Sequence[bool], scores: Sequence[float], recall: float) -> float:
-    """Precision of the shortest score-ranked list that reaches `recall` of the positives (ties
-    broken against the ranking: a tied block is taken whole, so pairs nobody scored are listed
-    together, at the base rate). 0.0 when there are no positives."""
+    """Interpolated precision at `recall`, as CUAD reports it: the best precision of any
+    score-ranked list that reaches that share of the positives. Tied scores are taken as one block
+    (never split in the ranking's favour), so pairs nobody scored come in together, at their base
+    rate. 0.0 when there are no positives."""
     positives = sum(labels)
     if not positives:
         return 0.0
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
     needed = recall * positives - 1e-9
-    hits = 0
-    i = 0
+    best = 0.0
+    hits = i = 0
     while i < len(order):
-        block_score = scores[order[i]]
         j = i
-        while j < len(order) and scores[order[j]] == block_score:
+        while j < len(order) and scores[order[j]] == scores[order[i]]:
             hits += bool(labels[order[j]])
             j += 1
         if hits >= needed:
-            return round(hits / j, 4)
+            best = max(best, hits / j)
         i = j
-    return 0.0
+    return round(best, 4)
