@@ -19,6 +19,7 @@ import numpy as np
 from . import cues
 from .embed import Encoder, cached_encode, encode_windows
 from .guideline import Clause, Guideline
+from .scorer import ClauseScorer
 from .segment import Passage
 from .tokenize import Tokenizer
 
@@ -42,6 +43,8 @@ FEATURES = (
     "section_item_semantic",  # section_item x semantic_z: a heading and content that agree
     "comparison_cue",  # comparison clause and the passage compares with the past or a benchmark
     "results_specific",  # results clause and the passage holds figures
+    "supervised",  # the supervised scorer's probability for the passage's paragraph (scorer.py)
+    "supervised_z",  # ... standardised across clauses for this paragraph
 )
 
 # Hand-set starting weights, used only when no trained model exists for the encoder.
@@ -99,6 +102,8 @@ class LinearModel:
     # Mean embedding of the training passages annotated with each clause (for one encoder).
     prototypes: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
     source: str = "default"
+    # Supervised per-clause paragraph scores learned from the corpus (None: feature is zero).
+    scorer: ClauseScorer | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def default(cls) -> LinearModel:
@@ -123,6 +128,7 @@ class LinearModel:
             dict(data.get("status_model") or {}),
             {k: tuple(v) for k, v in (data.get("prototypes") or {}).items()},
             f"{Path(path).name}@{hashlib.sha256(raw).hexdigest()[:12]}",
+            ClauseScorer.from_dict(data["scorer"]) if data.get("scorer") else None,
         )
 
     def predict_proba(self, features: np.ndarray, clause_ids: Sequence[str] | None = None) -> np.ndarray:
@@ -273,6 +279,37 @@ class ClauseMatcher:
             dtype=np.float32,
         ).reshape(len(texts), len(self.keywords_))
 
+    @staticmethod
+    def paragraph_rows(passages: Sequence[Passage]) -> tuple[list[int], list[int], list[int]]:
+        """The text passages (indices), their paragraphs in document order (segmentation
+        indices) and, per text passage, the row of its paragraph."""
+        rows = [i for i, p in enumerate(passages) if p.kind == "text"]
+        order = sorted({passages[i].paragraph for i in rows})
+        position = {k: r for r, k in enumerate(order)}
+        return rows, order, [position[passages[i].paragraph] for i in rows]
+
+    def paragraph_inputs(
+        self, passages: Sequence[Passage], passage_vectors: np.ndarray | None = None
+    ) -> tuple[list[str], np.ndarray, list[str | None]]:
+        """What the supervised scorer reads per paragraph: its text, the mean of its passages'
+        vectors, and the section of its first passage. `passage_vectors` (one per text passage)
+        saves encoding again when the caller has them."""
+        rows, order, paragraph_row = self.paragraph_rows(passages)
+        texts = [
+            "".join(passages[i].text for i, r in zip(rows, paragraph_row, strict=True) if r == k)
+            for k in range(len(order))
+        ]
+        sections: list[str | None] = [None] * len(order)
+        for i, r in zip(reversed(rows), reversed(paragraph_row), strict=True):
+            sections[r] = passages[i].section
+        if self.encoder is None:
+            vectors = np.zeros((len(order), 0), dtype=np.float32)
+        else:
+            if passage_vectors is None:
+                passage_vectors = self.passage_vectors([passages[i].text for i in rows])
+            vectors = self._mean_vectors(passage_vectors, np.asarray(paragraph_row, dtype=np.int64), len(order))
+        return texts, vectors, sections
+
     def features(self, passages: Sequence[Passage]) -> np.ndarray:
         """(n_passages, n_clauses, n_features) feature tensor; heading passages get zeros."""
         n_clauses = len(self.clause_ids_)
@@ -309,6 +346,11 @@ class ClauseMatcher:
         semantic_z = _zscore(semantic) if self.encoder is not None else semantic
         paragraph_semantic_z = _zscore(paragraph_semantic) if self.encoder is not None else paragraph_semantic
         prototype = self._prototype_scores(passage_vectors)
+        if self.model_.scorer is not None:
+            supervised = self.model_.scorer.predict_proba(*self.paragraph_inputs(passages, passage_vectors))
+            supervised = supervised[paragraph_row]
+        else:
+            supervised = np.zeros_like(semantic)
         top = semantic if self.encoder is not None else tfidf
         block = np.stack(
             [
@@ -331,6 +373,8 @@ class ClauseMatcher:
                 section_item * semantic_z,
                 compares[:, None] & self.is_comparison_[None, :],
                 specific[:, None] * self.is_results_[None, :],
+                supervised,
+                _zscore(supervised),
             ],
             axis=-1,
         ).astype(np.float32)

@@ -23,6 +23,7 @@ from .evaluate import GoldDocument, compare, evaluate, passage_paragraphs, summa
 from .ingest import read_document
 from .match import FEATURES, LinearModel
 from .pipeline import Analyzer
+from .scorer import ClauseScorer
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.05))
 COVERED_MIN_SCORES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -51,20 +52,31 @@ def _prototypes(sums: np.ndarray, clause_ids: Sequence[str]) -> dict[str, tuple[
     }
 
 
+def _cross_fit_groups(documents: Sequence[GoldDocument], k: int = 5) -> list[int]:
+    """A fold number per document for cross-fitting: by writer when there are several, so a
+    document's supervised scores come from a scorer that never read its writer; else by document."""
+    writers = sorted({d.writer for d in documents})
+    keys = [d.writer for d in documents] if len(writers) >= 2 else [d.name for d in documents]
+    order = sorted(set(keys))
+    return [order.index(key) % min(k, len(order)) for key in keys]
+
+
 def training_pairs(
     analyzer: Analyzer, documents: Sequence[GoldDocument]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[float, ...]]]:
-    """(features, clause index, label) for every (text passage, clause) pair, and the clause
-    prototypes. A passage's labels are the clauses of the gold paragraph it falls in. Each
-    document's prototype feature comes from the other documents' passages (leave one out), so
-    the model does not learn to trust a feature that saw the answer."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[float, ...]], ClauseScorer | None]:
+    """(features, clause index, label) for every (text passage, clause) pair, the clause
+    prototypes and the supervised scorer. A passage's labels are the clauses of the gold paragraph
+    it falls in. Each document's prototype feature comes from the other documents' passages (leave
+    one out), and its supervised scores from a scorer fitted on the other writers (cross-fitting),
+    so the model does not learn to trust a feature that saw the answer."""
     clause_ids = analyzer.guideline.clause_ids
     matcher = analyzer.matcher
     prepared = []
     for gold in documents:
         passages = analyzer.segmenter.segment(read_document(gold.path)).passages
+        owners = passage_paragraphs(passages, gold.paragraphs)
         keep, labels = [], []
-        for i, owner in enumerate(passage_paragraphs(passages, gold.paragraphs)):
+        for i, owner in enumerate(owners):
             if passages[i].kind == "text" and owner is not None and not gold.paragraphs[owner].heading:
                 keep.append(i)
                 labels.append([cid in gold.paragraphs[owner].clauses for cid in clause_ids])
@@ -73,13 +85,36 @@ def training_pairs(
         if matcher.encoder is not None and keep:
             vectors = matcher.passage_vectors([passages[i].text for i in keep]).astype(np.float64)
             sums = labels_array.T.astype(np.float64) @ vectors
-        prepared.append((passages, keep, labels_array, sums))
+        # The scorer's view: one row per segmented paragraph, labelled by the gold paragraph of its
+        # first text passage (a heading's or an unowned paragraph's row has no clause).
+        text_rows, _, paragraph_row = matcher.paragraph_rows(passages)
+        inputs = matcher.paragraph_inputs(passages)
+        paragraph_labels = np.zeros((len(inputs[0]), len(clause_ids)), dtype=bool)
+        for i, row in reversed(list(zip(text_rows, paragraph_row, strict=True))):
+            owner = owners[i]
+            paragraph_labels[row] = (
+                [cid in gold.paragraphs[owner].clauses for cid in clause_ids] if owner is not None else False
+            )
+        prepared.append((passages, keep, labels_array, sums, inputs, paragraph_labels))
     total = sum(p[3] for p in prepared)
+    folds = _cross_fit_groups(documents)
+
+    def fit_scorer(members: Sequence[int]) -> ClauseScorer | None:
+        if not members:
+            return None
+        texts = [t for m in members for t in prepared[m][4][0]]
+        vectors = np.concatenate([prepared[m][4][1] for m in members])
+        sections = [x for m in members for x in prepared[m][4][2]]
+        labels = np.concatenate([prepared[m][5] for m in members])
+        categories = sorted({c.category_id for c in analyzer.guideline.clauses.values()})
+        return ClauseScorer(clause_ids, categories).fit(texts, vectors, sections, labels)
+
+    fold_scorers = {fold: fit_scorer([m for m, f in enumerate(folds) if f != fold]) for fold in sorted(set(folds))}
     base = matcher.model_
     rows, clause_index, labels = [], [], []
-    for passages, keep, labels_array, sums in prepared:
-        if matcher.encoder is not None:
-            matcher.model_ = replace(base, prototypes=_prototypes(total - sums, clause_ids))
+    for index, (passages, keep, labels_array, sums, _, _) in enumerate(prepared):
+        prototypes = _prototypes(total - sums, clause_ids) if matcher.encoder is not None else {}
+        matcher.model_ = replace(base, prototypes=prototypes, scorer=fold_scorers[folds[index]])
         features = matcher.features(passages)
         for row, i in enumerate(keep):
             rows.append(features[i])
@@ -93,6 +128,7 @@ def training_pairs(
         np.concatenate(clause_index),
         np.concatenate(labels),
         prototypes,
+        fit_scorer(range(len(prepared))),
     )
 
 
@@ -211,9 +247,9 @@ def _train(
 ) -> tuple[LinearModel, dict[str, Any]]:
     if analyzer.encoder is not None and not isinstance(analyzer.matcher.encoder, MemoEncoder):
         analyzer.matcher.encoder = MemoEncoder(analyzer.matcher.encoder)
-    features, clause_index, labels, prototypes = training_pairs(analyzer, train_docs)
+    features, clause_index, labels, prototypes, scorer = training_pairs(analyzer, train_docs)
     model = fit_model(features, clause_index, labels, analyzer.guideline.clause_ids, c=c)
-    model = replace(model, prototypes=prototypes)
+    model = replace(model, prototypes=prototypes, scorer=scorer)
     model, dev_result = tune(analyzer, model, dev_docs)
     # A learned status model replaces the tuned thresholds only if it does better on dev.
     status = fit_status_model(*status_training_data(analyzer, train_docs), c=c)
@@ -270,6 +306,7 @@ def model_json(model: LinearModel, manifest: dict[str, Any]) -> str:
         "status_model": model.status_model,
         "manifest": manifest,
         "prototypes": {k: list(v) for k, v in model.prototypes.items()},
+        "scorer": model.scorer.to_dict() if model.scorer is not None else None,
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
