@@ -35,7 +35,7 @@ def main() -> None:
     analyzer = Analyzer(model=LinearModel.default())
     analyzer.matcher.encoder = MemoEncoder(analyzer.matcher.encoder)
     with single_threaded():
-        features, clause_index, labels, _, _ = training_pairs(analyzer, load_split(args.gold, "train"))
+        features, clause_index, labels, *_ = training_pairs(analyzer, load_split(args.gold, "train"))
     rng = np.random.default_rng(0)
     flipped = features.copy()
     mask = rng.random(features.shape) < 0.01

@@ -197,7 +197,7 @@ def test_training_is_deterministic_on_a_subset(tmp_path):
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     analyzer = Analyzer(encoder="lexical", model=LinearModel.default())
-    features, clause_index, labels, _, _ = training_pairs(analyzer, load_split(tmp_path, "train"))
+    features, clause_index, labels, *_ = training_pairs(analyzer, load_split(tmp_path, "train"))
     noise = np.random.default_rng(0).uniform(-1e-6, 1e-6, features.shape)
     ids = analyzer.guideline.clause_ids
     exact = fit_model(features, clause_index, labels, ids)

@@ -61,3 +61,26 @@ def test_character_ngrams_ignore_width_and_case_and_are_stable():
     # crc32, not Python's salted hash(): the same indices in every process.
     expected = sorted({zlib.crc32(g.encode("utf-8")) % 2**10 for g in ("徒", "弟", "徒弟")})
     assert scorer._counts("徒弟")[0].tolist() == expected
+
+
+def test_a_scorer_for_another_encoder_is_a_clear_error_at_load_time():
+    import pytest
+    from typer.testing import CliRunner
+
+    from evidence_nlp.cli import app
+
+    from .conftest import ROOT
+
+    with pytest.raises(ValueError, match="trained on 4-dimensional vectors, this encoder gives 0"):
+        _fitted(np.zeros((len(TEXTS), 4), dtype=np.float32)).check_inputs(0)
+    sample = ROOT / "corpus" / "samples" / "welder_structured_gbk.txt"
+    model = ROOT / "models" / "matcher-usem3.json"
+    result = CliRunner().invoke(app, ["analyze", str(sample), "--encoder", "lexical", "--matcher", str(model)])
+    assert result.exit_code == 2 and "use the matcher model trained for this encoder" in result.output
+
+
+def test_a_clause_always_cited_in_training_is_always_predicted():
+    labels = LABELS.copy()
+    labels[:, 2] = True
+    scorer = ClauseScorer(CLAUSES, ["3", "4", "6"], n_features=2**10).fit(TEXTS, np.zeros((6, 0)), SECTIONS, labels)
+    assert scorer.predict_proba(["任何一段话"], np.zeros((1, 0)), [None])[0, 2] > 0.99

@@ -223,6 +223,8 @@ class ClauseMatcher:
         self.category_ids_ = np.asarray([c.category_id for c in clauses])
         self.is_comparison_ = np.asarray([c.is_comparison for c in clauses], dtype=bool)
         self.is_results_ = np.asarray([c.kind == "results" for c in clauses], dtype=bool)
+        if self.model_.scorer is not None:
+            self.model_.scorer.check_inputs(self.encoder.dim if self.encoder is not None else 0)
         return self
 
     @staticmethod
@@ -346,11 +348,14 @@ class ClauseMatcher:
         semantic_z = _zscore(semantic) if self.encoder is not None else semantic
         paragraph_semantic_z = _zscore(paragraph_semantic) if self.encoder is not None else paragraph_semantic
         prototype = self._prototype_scores(passage_vectors)
-        if self.model_.scorer is not None:
-            supervised = self.model_.scorer.predict_proba(*self.paragraph_inputs(passages, passage_vectors))
-            supervised = supervised[paragraph_row]
-        else:
-            supervised = np.zeros_like(semantic)
+        supervised = np.zeros_like(semantic)
+        scorer = self.model_.scorer
+        if scorer is not None:
+            scores = scorer.predict_proba(*self.paragraph_inputs(passages, passage_vectors))[paragraph_row]
+            # Columns by clause id: a guideline whose clauses the scorer never saw scores them 0.
+            for column, cid in enumerate(self.clause_ids_):
+                if cid in scorer.clause_ids:
+                    supervised[:, column] = scores[:, scorer.clause_ids.index(cid)]
         top = semantic if self.encoder is not None else tfidf
         block = np.stack(
             [

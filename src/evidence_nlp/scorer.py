@@ -13,6 +13,7 @@ the fitted arrays are stored quantised inside the matcher's model JSON.
 from __future__ import annotations
 
 import base64
+import warnings
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -91,6 +92,8 @@ class ClauseScorer:
         from scipy.sparse import csr_matrix, hstack
         from sklearn.linear_model import LogisticRegression
 
+        if not len(texts):
+            raise ValueError("the supervised scorer needs at least one training paragraph")
         document_frequency = np.zeros(self.n_features)
         for text in texts:
             document_frequency[self._counts(text)[0]] += 1
@@ -112,11 +115,18 @@ class ClauseScorer:
         for column in range(len(self.clause_ids)):
             target = labels[:, column]
             if target.all() or not target.any():
+                self.intercept_[column] = 10.0 if target.all() else -10.0
                 continue
             # Balanced classes: most clauses are cited by a few per cent of paragraphs. L2 makes the
-            # problem strictly convex, so lbfgs at a tight tolerance reaches the same optimum anywhere.
-            model = LogisticRegression(C=self.c, class_weight="balanced", solver="lbfgs", tol=1e-8, max_iter=5000)
-            model.fit(design, target)
+            # problem strictly convex; newton-cg at a tight tolerance reaches its optimum (~1e-6)
+            # where lbfgs stops ~2e-3 short at a point that depends on summation order, i.e. on the
+            # machine (as train.SOLVER explains for the matcher's own model).
+            model = LogisticRegression(C=self.c, class_weight="balanced", solver="newton-cg", tol=1e-10, max_iter=1000)
+            with warnings.catch_warnings():
+                # At this tolerance the line search can run out of float precision once the gradient
+                # is ~0 (already converged): scipy then warns, and the optimum is what we keep.
+                warnings.filterwarnings("ignore", message=".*[Ll]ine [Ss]earch")
+                model.fit(design, target)
             self.coef_[column] = model.coef_[0]
             self.intercept_[column] = model.intercept_[0]
         self.n_dense_ = dense.shape[1]
@@ -126,8 +136,18 @@ class ClauseScorer:
         self.intercept_ = np.round(self.intercept_, 4)
         return self
 
+    def check_inputs(self, vector_dim: int) -> None:
+        """A clear error, at load time, for a scorer fitted with another encoder's vectors."""
+        expected = self.n_dense_ - len(self.categories) - 1
+        if vector_dim != expected:
+            raise ValueError(
+                f"the matcher's supervised scorer was trained on {expected}-dimensional vectors, "
+                f"this encoder gives {vector_dim}: use the matcher model trained for this encoder"
+            )
+
     def predict_proba(self, texts: Sequence[str], vectors: np.ndarray, sections: Sequence[str | None]) -> np.ndarray:
-        """(n_paragraphs, n_clauses) probability that each paragraph answers each clause."""
+        """(n_paragraphs, n_clauses) probability that each paragraph answers each clause, in the
+        scorer's clause_ids order."""
         if not len(texts):
             return np.zeros((0, len(self.clause_ids)), dtype=np.float32)
         logits = self._dense(vectors, sections) @ self.coef_[:, : self.n_dense_].T + self.intercept_

@@ -63,12 +63,22 @@ def _cross_fit_groups(documents: Sequence[GoldDocument], k: int = 5) -> list[int
 
 def training_pairs(
     analyzer: Analyzer, documents: Sequence[GoldDocument]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, tuple[float, ...]], ClauseScorer | None]:
+) -> tuple[
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    dict[str, tuple[float, ...]],
+    ClauseScorer | None,
+    dict[str, tuple[dict[str, tuple[float, ...]], ClauseScorer | None]],
+]:
     """(features, clause index, label) for every (text passage, clause) pair, the clause
-    prototypes and the supervised scorer. A passage's labels are the clauses of the gold paragraph
-    it falls in. Each document's prototype feature comes from the other documents' passages (leave
-    one out), and its supervised scores from a scorer fitted on the other writers (cross-fitting),
-    so the model does not learn to trust a feature that saw the answer."""
+    prototypes, the supervised scorer, and per document the held-out prototypes and scorer its
+    features were computed with (for anything else learned from the training documents).
+
+    A passage's labels are the clauses of the gold paragraph it falls in. Each document's
+    prototype feature comes from the other documents' passages (leave one out), and its
+    supervised scores from a scorer fitted on the other writers (cross-fitting), so the model does
+    not learn to trust a feature that saw the answer."""
     clause_ids = analyzer.guideline.clause_ids
     matcher = analyzer.matcher
     prepared = []
@@ -112,8 +122,10 @@ def training_pairs(
     fold_scorers = {fold: fit_scorer([m for m, f in enumerate(folds) if f != fold]) for fold in sorted(set(folds))}
     base = matcher.model_
     rows, clause_index, labels = [], [], []
+    held_out: dict[str, tuple[dict[str, tuple[float, ...]], ClauseScorer | None]] = {}
     for index, (passages, keep, labels_array, sums, _, _) in enumerate(prepared):
         prototypes = _prototypes(total - sums, clause_ids) if matcher.encoder is not None else {}
+        held_out[documents[index].name] = (prototypes, fold_scorers[folds[index]])
         matcher.model_ = replace(base, prototypes=prototypes, scorer=fold_scorers[folds[index]])
         features = matcher.features(passages)
         for row, i in enumerate(keep):
@@ -129,6 +141,7 @@ def training_pairs(
         np.concatenate(labels),
         prototypes,
         fit_scorer(range(len(prepared))),
+        held_out,
     )
 
 
@@ -189,13 +202,24 @@ def tune(analyzer: Analyzer, model: LinearModel, dev: Sequence[GoldDocument]) ->
     return model, best_status[2]
 
 
-def status_training_data(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> tuple[np.ndarray, list[str]]:
-    """Clause-level features (coverage.STATUS_FEATURES) and gold statuses."""
+def status_training_data(
+    analyzer: Analyzer,
+    documents: Sequence[GoldDocument],
+    held_out: dict[str, tuple[dict[str, tuple[float, ...]], ClauseScorer | None]] | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """Clause-level features (coverage.STATUS_FEATURES) and gold statuses. With `held_out`, each
+    training document is analysed with the prototypes and scorer that never saw it, as its match
+    features were: the final scorer has memorised the training paragraphs (AUC 1.0 on them)."""
     from .coverage import status_features
 
+    model = analyzer.matcher.model_
     rows, labels = [], []
     for gold in documents:
+        if held_out is not None and gold.name in held_out:
+            prototypes, scorer = held_out[gold.name]
+            analyzer.set_model(replace(model, prototypes=prototypes or model.prototypes, scorer=scorer))
         analysis = analyzer.analyze_document(read_document(gold.path))
+        analyzer.set_model(model)
         passages = analysis.segmentation.passages
         proba = analysis.proba
         evidence: dict[str, list[tuple[float, str]]] = {cid: [] for cid in analyzer.guideline.clause_ids}
@@ -247,12 +271,12 @@ def _train(
 ) -> tuple[LinearModel, dict[str, Any]]:
     if analyzer.encoder is not None and not isinstance(analyzer.matcher.encoder, MemoEncoder):
         analyzer.matcher.encoder = MemoEncoder(analyzer.matcher.encoder)
-    features, clause_index, labels, prototypes, scorer = training_pairs(analyzer, train_docs)
+    features, clause_index, labels, prototypes, scorer, held_out = training_pairs(analyzer, train_docs)
     model = fit_model(features, clause_index, labels, analyzer.guideline.clause_ids, c=c)
     model = replace(model, prototypes=prototypes, scorer=scorer)
     model, dev_result = tune(analyzer, model, dev_docs)
     # A learned status model replaces the tuned thresholds only if it does better on dev.
-    status = fit_status_model(*status_training_data(analyzer, train_docs), c=c)
+    status = fit_status_model(*status_training_data(analyzer, train_docs, held_out), c=c)
     candidate = replace(model, status_model=status.to_dict())
     analyzer.set_model(candidate)
     candidate_result = evaluate(analyzer, dev_docs)
