@@ -316,19 +316,13 @@ class ClauseMatcher:
         """(n_passages, n_clauses, n_features) feature tensor; heading passages get zeros."""
         n_clauses = len(self.clause_ids_)
         out = np.zeros((len(passages), n_clauses, len(FEATURES)), dtype=np.float32)
-        rows = [i for i, p in enumerate(passages) if p.kind == "text"]
+        # Gold evidence is judged per paragraph: give each passage its paragraph's view too.
+        rows, paragraph_order, paragraph_row = self.paragraph_rows(passages)
         if not rows:
             return out
         texts = [passages[i].text for i in rows]
-        # Gold evidence is judged per paragraph: give each passage its paragraph's view too.
-        paragraph_of = [passages[i].paragraph for i in rows]
-        paragraph_texts = {
-            k: "".join(t for t, q in zip(texts, paragraph_of, strict=True) if q == k) for k in paragraph_of
-        }
-        paragraph_order = sorted(paragraph_texts)
-        position = {k: i for i, k in enumerate(paragraph_order)}
-        paragraph_row = [position[q] for q in paragraph_of]
         semantic, passage_vectors = self._semantic(texts)
+        paragraph_texts, paragraph_vectors, paragraph_sections = self.paragraph_inputs(passages, passage_vectors)
         # A paragraph is as close to a clause as its closest passage (no second encoding pass).
         paragraph_best = np.full((len(paragraph_order), semantic.shape[1]), -1.0, dtype=np.float32)
         np.maximum.at(paragraph_best, paragraph_row, semantic)
@@ -336,7 +330,7 @@ class ClauseMatcher:
         words = [" ".join(self.tokenizer_.words(t)) for t in texts]
         tfidf = self.tfidf_.transform([w.split() for w in words]) @ self.clause_tfidf_.T
         keywords = self._keyword_share(texts)
-        paragraph_keywords = self._keyword_share([paragraph_texts[k] for k in paragraph_order])[paragraph_row]
+        paragraph_keywords = self._keyword_share(paragraph_texts)[paragraph_row]
         compares = np.asarray([cues.mentions_past_comparison(t) or cues.mentions_benchmark(t) for t in texts])
         specific = np.asarray([cues.specificity(t) for t in texts], dtype=np.float32)
         sections = [passages[i].section for i in rows]
@@ -351,7 +345,7 @@ class ClauseMatcher:
         supervised = np.zeros_like(semantic)
         scorer = self.model_.scorer
         if scorer is not None:
-            scores = scorer.predict_proba(*self.paragraph_inputs(passages, passage_vectors))[paragraph_row]
+            scores = scorer.predict_proba(paragraph_texts, paragraph_vectors, paragraph_sections)[paragraph_row]
             # Columns by clause id: a guideline whose clauses the scorer never saw scores them 0.
             for column, cid in enumerate(self.clause_ids_):
                 if cid in scorer.clause_ids:
