@@ -21,7 +21,16 @@ def test_past_comparisons(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["高于行业平均水平2个百分点", "达到国际先进水平", "在全省同类医院中排名第一", "优于标杆企业", "与同行相比领先"],
+    [
+        "高于行业平均水平2个百分点",
+        "经省级成果评价达到国际先进水平",
+        "在全省同类医院中排名第一",
+        "优于标杆企业",
+        "与同行相比领先",
+        "8家船厂同类班组对标排名第一",
+        "比同类进口机型低12%",
+        "在全省86名选手中获第2名",
+    ],
 )
 def test_benchmark_comparisons(text):
     assert cues.mentions_benchmark(text)
@@ -68,3 +77,63 @@ def test_benchmark_comparisons_without_the_usual_words(text):
 
 def test_before_and_now_contrast_is_a_past_comparison():
     assert cues.mentions_past_comparison("2021年以前，我只持有质量工程师一项职业资格，目前已取得5项资格证书")
+
+
+@pytest.mark.parametrize("text", ["步入行业领先水平", "引领行业标杆", "达到国际先进水平", "产品质量处于国内领先地位"])
+def test_a_bare_level_claim_is_no_benchmark(text):
+    # docs/annotation-guide.md: a level counts only when an evaluating body confirms it.
+    assert not cues.mentions_benchmark(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "家长满意率2019年是81.3%，2023年达到96.2%",
+        "卫生院的新技术新项目，2019年只有1项，2023年已有7项",
+        "我由超视距驾驶员升级为教员",
+        "先后完成了从讲师到高级讲师的晋升",
+        "首响时长：28秒 → 9秒",
+        "换夹时间由原来的15分钟缩短到3分钟",
+        "外观专利从0到4项，实现了从无到有",
+    ],
+)
+def test_past_comparisons_in_other_words(text):
+    assert cues.mentions_past_comparison(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "本人2019年取得护理学硕士学位，2021年获得专科护士资格证书，2022年晋升为主任护师",
+        "2017年获评江苏工匠，2020年获全国五一劳动奖章",
+    ],
+)
+def test_dated_achievements_are_no_past_comparison(text):
+    assert not cues.mentions_past_comparison(text)
+    assert not cues.shows_trend(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "近四年门诊处方合格率依次为93.1%、95.8%、97.6%、98.9%",
+        "可记录事件率：2019年1.82，2020年1.21，2021年0.86，2022年0.54",
+        "客户端PPM由2021年的186下降到2022年的112、2023年的58",
+        "授权发明专利：2021年1件，2022年3件，2023年5件",
+    ],
+)
+def test_trends_in_running_text(text):
+    assert cues.shows_trend(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Two measures at two points each, not one measure at four.
+        "专利授权数由2020年的1项增加到2023年的9项，立项数由2021年的2项增至2023年的7项",
+        "2021年取得AFP资格，2022年取得中级经济师职称，2023年取得CFP资格，发表论文3篇",
+        "连续三年考核优秀",
+    ],
+)
+def test_no_trend_without_one_measure_at_three_points(text):
+    assert not cues.shows_trend(text)

@@ -36,31 +36,64 @@ _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?:\s*年|(?=\s*[-—~至到|/�
 _CN_COUNT = re.compile(r"[一二三四五六七八九十两百千]+(?:项|篇|名|人|次|件|个|余项|余名|余人|余篇)")
 _NAMED = re.compile(r"《[^》]{2,40}》|“[^”]{2,30}”|\b[A-Z][A-Za-z0-9]{1,}\b")
 
-# Comparison with the applicant's own past: before/after figures, year-on-year wording.
+_CHANGE = r"(?:提[升高]|增[长加]|下降|降[低至到]?|减少|减|上升|升[至到]?|缩短|缩减|缩|扩大|压缩|压|加|涨)"
+# Comparison with the applicant's own past: before/after values, year-on-year wording, a series
+# over years, a promotion from one title to the next (由高级技师晋升为特级技师), 从无到有.
 _PAST = re.compile(
-    r"同比|环比|较上年|比上年|较去年|比去年|较往年|与上年相比|与去年相比|较\d{4}年|比\d{4}年|"
-    r"由\s*\d{4}\s*年?[^。；;]{0,30}?(?:提[升高]|增[长加]|下降|降[低至]|减少|上升)|"
-    r"从\s*\d{4}\s*年?[^。；;]{0,30}?(?:提[升高]|增[长加]|下降|降[低至]|减少|上升)|"
-    r"(?:由|从)[^。；;，,]{0,20}?\d[^。；;]{0,25}?(?:提[升高]|增[长加]|下降|降低|减少|上升|降|升)了?(?:到|至)|"
+    r"同比|环比|较上年|比上年|较去年|比去年|较往年|与上年相比|与去年相比|较\d{4}年|比\d{4}年|与\d{4}年相比|"
+    r"(?:由|从)\s*\d{4}\s*年?[^。；;]{0,30}?" + _CHANGE + r"|"
+    r"(?:由|从)[^。；;]{0,25}?" + _CHANGE + r"了?(?:到|至|为)|"
     r"(?:提[升高]|增[长加]|下降|降低|减少|上升)(?:了)?\s*\d+(?:\.\d+)?\s*(?:个百分点|%|倍)|"
-    r"连续\s*[三四五六七八九十\d]+\s*年[^。；;]{0,20}?(?:提[升高]|增[长加]|下降|降低|保持|位居|上升)|"
-    r"逐年(?:提[升高]|增[长加]|下降|降低|上升)|翻了?[一二两三]番|"
-    # "2021年以前只有1项资格，目前已取得5项": a before/now contrast without a verb of change
-    r"(?:以前|之前|以往)[^。；;]{0,40}?(?:目前|现在|如今)"
+    r"逐年(?:提[升高]|增[长加]|下降|降低|上升)|翻了?[一二两三]番|从无到有|从零起步|从0到\d|"
+    r"\d[^→\n]{0,12}→\s*[^\n]{0,12}?\d|"
+    r"(?:由|从)[^。；;]{0,20}?(?:晋升|升级|晋级|升任|评)为|"
+    r"(?:由|从)[^。；;]{0,12}?(?:到|至)[^。；;]{0,12}?(?:晋升|晋级|升级)|"
+    # "满意度2020年为86.4%，2023年升到了95.1%", "2019年只有1项，2023年已有7项"
+    r"\d{4}\s*年(?:底|末|初)?(?:的|为|是|仅|只有|仅有|共|有)?\s*\d+(?:[.,]\d+)*\s*[^\d\s，,。；;]{0,4}[，,]\s*"
+    r"(?:到|至|而)?\s*\d{4}\s*年(?:底|末)?[^。；;\d]{0,4}?(?:升|提[升高]|增|降|达到|达|缩|已有|已达|突破|为|是)|"
+    # "2021年以前只有1项资格，目前已取得5项": a before/now contrast, across one sentence break
+    r"(?:以前|之前|以往|过去)[^\n]{0,60}?(?:目前|现在|如今|现已|已经)"
 )
-# Comparison with an external reference. A title or award alone is not a comparison.
+# An evaluating body or a formal evaluation: "经省级成果评价达到国际先进水平".
+_EVALUATOR = re.compile(
+    r"经[^。；;]{0,30}?(?:评价|鉴定|评审|评定|认定|验收|查新|检测|评估)|鉴定为|评定为|认定为|查新|第三方|专家(?:组|委员会)?(?:评价|鉴定|评审|认定)"
+)
+# Level claims: a benchmark only when an evaluating body confirms them; by themselves
+# (步入行业领先水平, 引领行业标杆) they are self-descriptions.
+_LEVEL = re.compile(
+    r"(?:行业|业内|国内|国际|世界|省内|市内|全省|全市|全国|同类[^。；;]{0,10}?)(?:领先|先进|一流)|行业标杆"
+)
+# Comparison with an external reference: an average, named peers, a ranking among peers, a
+# comparable product. A title or award alone is not a comparison.
 _BENCHMARK = re.compile(
-    r"行业平均|行业均值|全国平均|全省平均|全市平均|平均水平|行业标杆|标杆企业|标杆单位|对标|与标杆|"
-    r"同行业?|同类(?:企业|产品|医院|学校|单位|网点|岗位)|行业内?领先|行业先进|国内领先|国内先进|"
-    r"国际领先|国际先进|世界领先|世界先进|行业第一|全国第一|全省第一|全市第一|全国前列|全省前列|"
-    r"排名第[一二三四五六七八九十\d]|位居[^。；;]{0,8}(?:第|前)|高于[^。；;]{0,12}(?:平均|行业|同行|标准|全国|全省|全市)|"
-    r"优于[^。；;]{0,12}(?:平均|行业|同行|标准|全国|全省|全市|国家)|领先于|竞争对手|"
-    # "比全体参评人员平均分高出16分", "全省同品牌网点平均", "短于国际文献报道的50至75例", "位列全国前10%"
+    r"行业平均|行业均值|全国平均|全省平均|全市平均|平均水平|标杆企业|标杆单位|对标|与标杆|"
+    r"同行业?[^。；;]{0,12}?(?:相比|比|高|低|领先|优|快|前)|与同行|"
+    r"同类[^。；;]{0,20}?(?:相比|低|高|少|多|快|慢|短|长|优|是|为|需|一半|仅|中|排名|第)|"
+    r"(?:比|与|较|优于|高于|低于|只有|仅为)[^。；;]{0,15}?进口|进口[^。；;]{0,12}?同类|"
+    r"行业第一|全国第一|全省第一|全市第一|全国前列|全省前列|全市前列|"
+    r"排名第[一二三四五六七八九十\d]|排名[^。；;]{0,12}?第[一二三四五六七八九十\d]|位居[^。；;]{0,8}(?:第|前)|"
+    r"(?:高于|低于|优于|好于|超过)[^。；;]{0,20}?(?:平均|行业|同行|标准|全国|全省|全市|国家|标杆|区域)|"
+    r"领先于|竞争对手|"
     r"比[^。；;]{0,20}?平均[^。；;]{0,15}?(?:高|多|快|低|少|短)|"
-    r"(?:全国|全省|全市|全区|行业|同行|同类|同品牌)[^。；;\n]{0,10}?平均|"
+    r"(?:全国|全省|全市|全区|全县|区域|园区|集团|全院|行业|同行|同类|同品牌|同期)[^。；;\n]{0,12}?平均|"
     r"(?:高于|低于|优于|短于|快于|少于|多于)[^。；;]{0,15}?(?:国际|国内|文献|报道)|"
-    r"位列[^。；;]{0,15}?前\s*\d+(?:\.\d+)?\s*%"
+    # "在143家参加实验室中处于前列", "在全省86名选手中获第2名", "全市27个参评案例中排名第一"
+    r"在[^。；;]{0,20}?\d+\s*(?:家|个|所|名|位|支|座|户)[^。；;]{0,25}?(?:第|前|首|唯一|最)|"
+    r"位列[^。；;]{0,15}?(?:前\s*\d+(?:\.\d+)?\s*%|第)"
 )
+
+
+def mentions_past_comparison(text: str) -> bool:
+    return _PAST.search(fold_width(text)) is not None
+
+
+def mentions_benchmark(text: str) -> bool:
+    """An external reference (docs/annotation-guide.md): an average, peers, a ranking, a comparable
+    product, or a level that an evaluating body confirmed. A bare level claim is not one."""
+    folded = fold_width(text)
+    if _BENCHMARK.search(folded):
+        return True
+    return any(_LEVEL.search(s) and _EVALUATOR.search(s) for s in _sentences(folded))
 
 
 def numbers(text: str) -> list[str]:
@@ -79,17 +112,50 @@ def specificity(text: str) -> float:
     return min(1.0, hits / 3.0)
 
 
-def mentions_past_comparison(text: str) -> bool:
-    return _PAST.search(fold_width(text)) is not None
+_UNIT = r"(?:%|‰|个百分点|分|万元|亿元|元|项|篇|人次|人|名|次|件|台|天|小时|分钟|万|倍|个|家|例|公里|吨|批|位)"
+# Thousands separators only as ",ddd": NFKC folds "，" to ",", and "1.82，2020年" is two values.
+_VALUE = r"\d+(?:,\d{3}(?!\d))*(?:\.\d+)?"
+# "2021年71.3分", "2019年1.82", "2020年的第43位": a year and, right after it, a value of the measure
+# (not "2021年取得…资格", not a date "2021年3月").
+_YEAR_VALUE = re.compile(
+    r"(?<!\d)(?:19[89]\d|20[0-4]\d)\s*年?(?:底|末|初)?(?:的|为|是|达到?|仅|只有|共|排名?|位居)?\s*第?\s*"
+    + _VALUE
+    + r"\s*("
+    + _UNIT
+    + r"?)(?![月日号\d])"
+)
+# "分别为92%、94%、97%", "依次为138、96、74、62毫克": three values of one measure listed together.
+_SERIES = re.compile(
+    r"(?:分别|依次)(?:为|是|达到?|有|增长|提高|下降)?\s*[:：]?\s*"
+    + _VALUE
+    + r"\s*"
+    + _UNIT
+    + r"?(?:\s*[、，,和及]\s*"
+    + _VALUE
+    + r"\s*"
+    + _UNIT
+    + r"?){2,}"
+)
+# "由37%提高到52%，再提高到64%": a chain of three values.
+_CHAIN = re.compile(
+    _VALUE
+    + r"\s*"
+    + _UNIT
+    + r"?[^。；;\d]{0,20}?(?:到|至)[^。；;\d]{0,12}?"
+    + _VALUE
+    + r"[^。；;\d]{0,20}?(?:再|又|进一步|继而)[^。；;\d]{0,12}?(?:到|至)[^。；;\d]{0,12}?\d"
+)
 
 
-def mentions_benchmark(text: str) -> bool:
-    return _BENCHMARK.search(fold_width(text)) is not None
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"[。；;！？!?\n]", text) if s.strip()]
 
 
 def shows_trend(text: str) -> bool:
-    """One measure given for three or more time points (the usual minimum for a trend): at least
-    three distinct years and three figures besides the years, or a table row of three figures."""
+    """One measure given for three or more time points (the usual minimum for a trend): a table
+    row of three figures, three values listed together (分别为…、…、…), a chain of three values
+    (由A提高到B，再到C), or three years each followed by a value in the same unit. A list of dated
+    achievements (2021年取得…，2022年晋升…，2023年获得…) is not a trend: no measure repeats."""
     folded = fold_width(text)
     for line in folded.split("\n"):
         cells = [c.strip() for c in re.split(r"[|｜\t]", line) if c.strip()]
@@ -101,10 +167,15 @@ def shows_trend(text: str) -> bool:
         ]
         if len(figures) >= 3:
             return True
-    distinct_years = years(folded)
-    if len(distinct_years) < 3:
-        return (
-            bool(re.search(r"连续\s*[三四五六七八九十3-9]\s*年[^。；;]{0,30}?\d", folded)) and len(numbers(folded)) >= 3
-        )
-    other_figures = [n for n in numbers(folded) if not re.fullmatch(r"(19|20)\d\d", n.strip())]
-    return len(other_figures) >= 3
+    for sentence in _sentences(folded):
+        if _SERIES.search(sentence) or _CHAIN.search(sentence):
+            return True
+        # Each "由/从 A 到 B" starts a new measure: "专利由2020年的1项增加到2023年的9项，立项数由2021年
+        # 的2项增至2023年的7项" is two measures at two points each, not one at four.
+        for part in re.split(r"(?=[由从])", sentence):
+            units: dict[str, int] = {}
+            for unit in _YEAR_VALUE.findall(part):
+                units[unit] = units.get(unit, 0) + 1
+            if any(count >= 3 for count in units.values()):
+                return True
+    return False
