@@ -137,3 +137,31 @@ def test_trends_in_running_text(text):
 )
 def test_no_trend_without_one_measure_at_three_points(text):
     assert not cues.shows_trend(text)
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("师带徒，也称师徒制，是指由经验丰富的师傅对徒弟进行传帮带的培养方式。", "definition"),
+        ("能力验证是指利用实验室间比对，按照预先制定的准则评价参加者能力的活动。", "definition"),
+        ("所谓5S，就是整理、整顿、清扫、清洁、素养。", "definition"),
+        ("本报讯（记者 王明）近日，省长质量奖评审组来到我市。", "news"),
+        ("采访的最后，记者问他开了十年地铁，最怕什么。", "news"),
+        ("离开车间那天，他带着记者走进压铸车间。", "news"),
+    ],
+)
+def test_text_not_about_the_applicant(text, reason):
+    assert cues.not_about_applicant(text) == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我在班组推行师带徒，也就是一名师傅带两名徒弟，三年带出高级工12名。",
+        "所谓工匠精神，我理解就是把每一道焊缝焊好，这是我二十年来的信条。",
+        "2023年接受《新华日报》记者专访，事迹被多家媒体报道。",
+        "本人2019年取得护理学硕士学位。",
+    ],
+)
+def test_text_about_the_applicant_is_kept(text):
+    assert cues.not_about_applicant(text) is None

@@ -135,3 +135,12 @@ def test_tfidf_matches_scikit_learn():
     model = TfidfModel().fit([d.split() for d in documents])
     got = model.transform([q.split() for q in queries]) @ model.transform([d.split() for d in documents]).T
     assert np.allclose(expected, got, atol=1e-6)
+
+
+def test_text_not_about_the_applicant_gives_no_evidence(guideline):
+    matcher = ClauseMatcher(None).fit(guideline)
+    definition = "师带徒，也称师徒制，是指由经验丰富的师傅对徒弟进行传帮带的培养方式。"
+    own = "我在班组推行师带徒，一名师傅带两名徒弟，三年带出高级工12名、技师3名。"
+    matches, proba = matcher.match(_passages(definition, own))
+    assert proba[0].max() == 0 and matches[0].clauses == () and matches[0].excluded == "definition"
+    assert proba[1].max() > 0 and matches[1].excluded is None

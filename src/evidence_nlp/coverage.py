@@ -20,6 +20,7 @@ from .match import PassageMatch
 from .segment import Passage
 
 COVERED, WEAK, MISSING = "covered", "weak", "missing"
+HIGH, MEDIUM, LOW = "high", "medium", "low"
 
 
 def comparison_status(past: bool, benchmark: bool) -> str:
@@ -35,6 +36,10 @@ class ClauseCoverage:
     score: float  # best evidence probability, 0 when missing
     evidence: tuple[str, ...]  # passage ids, best first
     near_misses: tuple[str, ...] = ()  # passages just under the match threshold, best first
+    # How sure the status is: "high", "medium" or "low" (see CoverageAssessor.confidence).
+    confidence: str = "medium"
+    # Weak only because a passage came close (a near-miss above the floor): "可能已涉及，请核对".
+    possible: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,12 @@ def status_features(
 class CoverageAssessor:
     """Parameters: covered_min_score, the probability a passage needs to count as solid evidence;
     covered_min_specificity, how concrete it must be (cues.specificity); near_miss_min_score,
-    the floor for listing near-misses for reviewers; status_model, a trained StatusModel that
-    replaces the two thresholds when given."""
+    the floor for listing near-misses for reviewers; possible_min_score, the floor above which a
+    clause with no matched passage is never "missing" but weak and "possible" (可能已涉及，请核对):
+    telling an applicant to write what they already wrote costs more than a reviewer's glance;
+    status_model, a trained StatusModel that replaces the two thresholds when given;
+    match_threshold, the matcher's assignment threshold (the confidence margins are measured
+    from it)."""
 
     def __init__(
         self,
@@ -147,13 +156,26 @@ class CoverageAssessor:
         covered_min_specificity: float = 0.34,
         near_miss_min_score: float = 0.2,
         max_near_misses: int = 3,
+        possible_min_score: float = 0.3,
         status_model: StatusModel | None = None,
+        match_threshold: float = 0.5,
     ) -> None:
         self.covered_min_score = covered_min_score
         self.covered_min_specificity = covered_min_specificity
         self.near_miss_min_score = near_miss_min_score
         self.max_near_misses = max_near_misses
+        self.possible_min_score = possible_min_score
         self.status_model = status_model
+        self.match_threshold = match_threshold
+
+    def confidence(self, status: str, best: float) -> str:
+        """How far the clause's best passage probability lies from the boundary its status
+        depends on: the match threshold for covered/weak, the "possible" floor for missing.
+        A margin of 0.25 or more is high, 0.1 or more medium, less is low (docs/evaluation.md
+        gives each band's measured accuracy)."""
+        boundary = self.match_threshold if status != MISSING else self.possible_min_score
+        margin = abs(best - boundary)
+        return HIGH if margin >= 0.25 else MEDIUM if margin >= 0.1 else LOW
 
     def assess(
         self,
@@ -177,14 +199,21 @@ class CoverageAssessor:
         for column, cid in enumerate(guideline.clause_ids):
             found = sorted(evidence[cid], key=lambda pair: (-pair[0], _order(pair[1])))
             ids = tuple(pid for _, pid in found)
-            near = self._near_misses(proba[:, column] if len(passages) else np.zeros(0), passages, set(ids))
+            scores = proba[:, column] if len(passages) else np.zeros(0)
+            near = self._near_misses(scores, passages, set(ids))
+            best = float(scores.max()) if len(scores) else 0.0
             clause = guideline.clauses[cid]
+            possible = False
+            confidence = None
             if clause.is_comparison:
                 # The comparison clause is answered by the item's comparisons, wherever they sit,
                 # and rated as the annotation guide rates it (comparison_status).
                 comparison = comparisons[clause.item_id]
                 compared = tuple(dict.fromkeys(comparison.past_evidence + comparison.benchmark_evidence))
                 status = comparison_status(comparison.past, comparison.benchmark)
+                # The comparison cues are precise (docs/evaluation.md): a found comparison is sure, an
+                # absent one may sit under another item's heading.
+                confidence = HIGH if status == COVERED else MEDIUM
                 if compared:
                     ids = tuple(dict.fromkeys(ids + compared))
                     near = tuple(pid for pid in near if pid not in ids)
@@ -214,7 +243,15 @@ class CoverageAssessor:
                 status = COVERED
             else:
                 status = WEAK
-            results.append(ClauseCoverage(cid, status, round(found[0][0], 4) if found else 0.0, ids, near))
+            if status == MISSING and not clause.is_comparison and near and best >= self.possible_min_score:
+                # A near-miss above the floor: the applicant may have answered the clause in words the
+                # matcher does not know. Weak, marked "possible", with the passage for a check.
+                status, possible, ids, near = WEAK, True, near[:1], near[1:]
+                found = [(best, ids[0])]
+            confidence = LOW if possible else confidence or self.confidence(status, best)
+            results.append(
+                ClauseCoverage(cid, status, round(found[0][0], 4) if found else 0.0, ids, near, confidence, possible)
+            )
         return Coverage(tuple(results), comparisons, tuple(self._flags(guideline, results, comparisons)))
 
     def _near_misses(self, column: np.ndarray, passages: Sequence[Passage], assigned: set[str]) -> tuple[str, ...]:
@@ -254,6 +291,14 @@ class CoverageAssessor:
             clause = guideline.clauses[result.clause_id]
             if result.status == MISSING:
                 flags.append(Flag("clause_missing", clause.id, f"{clause.id} 未找到证据：{clause.text}"))
+            elif result.possible:
+                flags.append(
+                    Flag(
+                        "clause_possible",
+                        clause.id,
+                        f"{clause.id} 可能已涉及，请核对（有段落接近本条款，但未达到匹配阈值）：{clause.text}",
+                    )
+                )
             elif result.status == WEAK:
                 flags.append(
                     Flag("clause_weak", clause.id, f"{clause.id} 证据薄弱（仅有一般性表述或简单提及）：{clause.text}")

@@ -179,3 +179,27 @@ def shows_trend(text: str) -> bool:
             if any(count >= 3 for count in units.values()):
                 return True
     return False
+
+
+_FIRST_PERSON = re.compile(r"我|本人|笔者|咱")
+# "师带徒，也称师徒制，是指…", "所谓5S，就是…": a definition explains a term, it is no evidence.
+_DEFINITION = re.compile(
+    r"^[^，,。；;]{1,24}?(?:[，,]\s*)?(?:是指|指的是|也称|又称|亦称|俗称|简称[^，,。]{1,10}[，,]\s*是)|"
+    r"^所谓[^，,。；;]{1,20}[，,]?\s*(?:就是|是指|即|是)"
+)
+# The furniture of a news report about the applicant: bylines, the reporter's visit, the interview.
+_NEWS = re.compile(
+    r"本报讯|编者按|本文根据|责任编辑|原标题|[（(]\s*记者[^）)]{0,20}[）)]|通讯员\s*\S{2,4}\s*(?:报道|摄)|"
+    r"记者(?:问|说|看到|注意到|了解到|来到|走进|跟随|随|见到|一行)|(?:带着|告诉|给|对|向|陪同)记者"
+)
+
+
+def not_about_applicant(text: str) -> str | None:
+    """Why a passage gives no evidence about the applicant, or None: "definition" (a term
+    explained, with no first person in it), "news" (a report's byline or the reporter's visit)."""
+    folded = fold_width(text).strip()
+    if _NEWS.search(folded):
+        return "news"
+    if not _FIRST_PERSON.search(folded) and any(_DEFINITION.search(s.strip()) for s in _sentences(folded)[:1]):
+        return "definition"
+    return None

@@ -73,6 +73,8 @@ class ClauseScore:
 class PassageMatch:
     passage_id: str
     clauses: tuple[ClauseScore, ...]  # assigned clauses, best first
+    # Why the passage gives no evidence about the applicant (cues.not_about_applicant), if so.
+    excluded: str | None = None
 
 
 def _inverse_rank(matrix: np.ndarray) -> np.ndarray:
@@ -384,6 +386,8 @@ class ClauseMatcher:
         """(n_passages, n_clauses) probability that the passage gives evidence for the clause."""
         proba = self.model_.predict_proba(self.features(passages), self.clause_ids_)
         proba[[p.kind != "text" for p in passages]] = 0.0
+        # Definitions and a news report's furniture say nothing about the applicant.
+        proba[[p.kind == "text" and cues.not_about_applicant(p.text) is not None for p in passages]] = 0.0
         return proba
 
     def assign(self, proba: np.ndarray, passages: Sequence[Passage]) -> list[PassageMatch]:
@@ -396,7 +400,8 @@ class ClauseMatcher:
                 for j in order
                 if row[j] >= self.model_.threshold
             )
-            matches.append(PassageMatch(passage.id, chosen))
+            excluded = cues.not_about_applicant(passage.text) if passage.kind == "text" else None
+            matches.append(PassageMatch(passage.id, () if excluded else chosen, excluded))
         return matches
 
     def match(self, passages: Sequence[Passage]) -> tuple[list[PassageMatch], np.ndarray]:

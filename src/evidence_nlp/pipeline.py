@@ -68,7 +68,9 @@ class Analyzer:
     def _assessor(self, model: LinearModel) -> CoverageAssessor:
         # Coverage parameters tuned with the model apply unless the caller overrides them.
         status = StatusModel.from_dict(model.status_model) if model.status_model else None
-        return CoverageAssessor(**{**model.coverage, "status_model": status, **self.coverage_options})
+        return CoverageAssessor(
+            **{**model.coverage, "status_model": status, "match_threshold": model.threshold, **self.coverage_options}
+        )
 
     def set_model(self, model: LinearModel) -> None:
         """Swap the matcher's model and its coverage parameters (used when tuning)."""

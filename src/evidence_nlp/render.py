@@ -24,7 +24,7 @@ from typing import Any
 from .coverage import COVERED, MISSING, WEAK
 from .guideline import Category, Clause, Guideline
 from .pipeline import Analysis
-from .report import STATUS_LABELS, STATUS_MARKS, status_counts
+from .report import CONFIDENCE_LABELS, POSSIBLE_LABEL, STATUS_LABELS, STATUS_MARKS, status_counts
 
 STATUSES = (COVERED, WEAK, MISSING)
 # Words addressed to the applicant ("您") differ a little from the reviewer's terse labels.
@@ -32,6 +32,7 @@ APPLICANT_LABELS = {COVERED: "已覆盖", WEAK: "证据薄弱", MISSING: "未找
 FLAG_LABELS = {
     "clause_missing": "条款缺失",
     "clause_weak": "证据薄弱",
+    "clause_possible": "可能已涉及，请核对",
     "comparison_past_missing": "缺少与以往比对",
     "comparison_benchmark_missing": "缺少标杆比对",
     "trend_missing": "缺少趋势",
@@ -134,6 +135,8 @@ section.clause:target{box-shadow:0 0 0 3px #b3d4f5}
 .guidance{font-size:13px;color:var(--muted);margin:2px 0 6px}
 ol.passages{list-style:none;padding:0;margin:0}
 .pcard{border:1px solid var(--line);border-radius:4px;padding:6px 10px;margin:6px 0;background:#fcfdfe}
+.badge.possible{background:#e8eefc;color:#1f4e79;border:1px dashed #1f4e79}
+.confidence{font-size:13px;color:var(--muted)}
 .pcard.near{border-style:dashed;background:#fff}
 .pmeta{font-size:12.5px;color:var(--muted);display:flex;gap:12px;flex-wrap:wrap;align-items:center}
 .bar{display:inline-block;width:70px;height:6px;background:#e4e7eb;border-radius:3px;vertical-align:middle}
@@ -516,7 +519,9 @@ def _clause_section(view: _View, cid: str) -> str:
         '<div class="clause-head">'
         f'<span class="cid">{_e(cid)}</span><span class="item">{_e(view.item_label(cid))}</span>'
         f'<span class="badge status-{_e(status)}">{STATUS_MARKS[status]} {STATUS_LABELS[status]}</span>'
-        f'<span class="score">最高概率 {_score(entry["score"])}</span>'
+        + (f'<span class="badge possible">{POSSIBLE_LABEL}</span>' if entry.get("possible") else "")
+        + f'<span class="confidence">{_e(_confidence_words(entry))}</span>'
+        f'<span class="score" title="最佳段落的匹配概率（0–1），不是质量分">最高概率 {_score(entry["score"])}</span>'
         '<a class="no-print" href="#matrix" title="回到覆盖矩阵">↑ 矩阵</a></div>',
         f'<p class="clause-text">{_e(clause.text)}</p>',
     ]
@@ -543,6 +548,10 @@ def _clause_section(view: _View, cid: str) -> str:
     )
     parts.append("</section>")
     return "\n".join(p for p in parts if p) + "\n"
+
+
+def _confidence_words(entry: dict[str, Any]) -> str:
+    return f"判断把握：{CONFIDENCE_LABELS.get(entry.get('confidence', ''), '中')}"
 
 
 def _clause_sections(view: _View) -> str:
@@ -679,7 +688,12 @@ def _role_label(role: str) -> str:
     return "已识别为相关内容，但证据不够具体" if role == "evidence" else "内容接近，但尚不足以对应本条款"
 
 
-def _status_advice(status: str) -> str:
+def _status_advice(status: str, possible: bool = False) -> str:
+    if possible:
+        return (
+            f"{POSSIBLE_LABEL}：报告中有段落可能已经写到本条款（见下），但与本条款的对应不够明确。"
+            "如果已经写到，建议在该段点明与本条款的关系，并补充具体做法、数据或事例；如果没有，再补写一段。"
+        )
     if status == MISSING:
         return "自评报告中没有找到对应本条款的内容，建议专门补写一段。"
     return "自评报告提到了相关内容，但多为一般性表述，建议补充具体做法、数据、次数、时间或项目名称。"
@@ -738,7 +752,9 @@ def render_applicant_html(analysis: Analysis, report: dict[str, Any]) -> str:
             f'<tr><td class="nowrap"><a class="mono" href="#gap-{_e(cid)}">{_e(cid)}</a></td>'
             f'<td class="nowrap">{_e(view.item_label(cid))}</td>'
             f'<td><span class="badge status-{view.clauses[cid]["status"]}">'
-            f"{APPLICANT_LABELS[view.clauses[cid]['status']]}</span></td><td>{_e(view.clause(cid).text)}</td></tr>"
+            f"{APPLICANT_LABELS[view.clauses[cid]['status']]}</span>"
+            + (f'<br><span class="badge possible">{POSSIBLE_LABEL}</span>' if view.clauses[cid].get("possible") else "")
+            + f"</td><td>{_e(view.clause(cid).text)}</td></tr>"
             for cid in gaps
         )
         parts.append(
@@ -783,8 +799,10 @@ def render_applicant_html(analysis: Analysis, report: dict[str, Any]) -> str:
             parts.append(
                 f'<section class="gap status-{status}" id="gap-{_e(cid)}" data-clause="{_e(cid)}">'
                 f'<div class="gap-head"><span class="cid">{_e(cid)}</span><span>{_e(view.item_title(cid))}</span>'
-                f'<span class="badge status-{status}">{STATUS_MARKS[status]} {APPLICANT_LABELS[status]}</span></div>'
-                f"<p>{_e(_status_advice(status))}</p>"
+                f'<span class="badge status-{status}">{STATUS_MARKS[status]} {APPLICANT_LABELS[status]}</span>'
+                + (f'<span class="badge possible">{POSSIBLE_LABEL}</span>' if view.clauses[cid].get("possible") else "")
+                + f'<span class="confidence">{_e(_confidence_words(view.clauses[cid]))}</span></div>'
+                f"<p>{_e(_status_advice(status, bool(view.clauses[cid].get('possible'))))}</p>"
                 f"<dl><dt>指南原文</dt><dd>{_e(clause.text)}</dd>"
                 f'<dt>建议补充的证据</dt><dd class="guidance">{guidance}</dd>'
                 f"<dt>报告中最接近的段落</dt><dd>{near_html}</dd></dl></section>\n"

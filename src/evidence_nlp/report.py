@@ -9,18 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .coverage import COVERED, MISSING, WEAK
+from .coverage import COVERED, HIGH, LOW, MEDIUM, MISSING, WEAK
 from .pipeline import Analysis
 
 SCHEMA_VERSION = 1
 STATUS_LABELS = {COVERED: "覆盖", WEAK: "薄弱", MISSING: "缺失"}
 STATUS_MARKS = {COVERED: "●", WEAK: "◐", MISSING: "○"}
+# How sure the tool is of a clause's status, in words a clerk reads (not a probability).
+CONFIDENCE_LABELS = {HIGH: "高", MEDIUM: "中", LOW: "低"}
+POSSIBLE_LABEL = "可能已涉及，请核对"
 
 
 def build_report(analysis: Analysis) -> dict[str, Any]:
     """The report as plain data, keys in contract order; see docs/report-schema.md."""
     guideline, document = analysis.guideline, analysis.document
     assigned = {m.passage_id: m.clauses for m in analysis.matches}
+    excluded = {m.passage_id: m.excluded for m in analysis.matches if m.excluded}
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "evidence-nlp", "version": __version__},
@@ -44,6 +48,7 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
                 "kind": p.kind,
                 "section": p.section,
                 "clauses": [{"id": c.clause_id, "score": c.score} for c in assigned.get(p.id, ())],
+                "not_about_applicant": excluded.get(p.id),
             }
             for p in analysis.segmentation.passages
         ],
@@ -54,6 +59,8 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
                 "score": c.score,
                 "evidence": list(c.evidence),
                 "near_misses": list(c.near_misses),
+                "confidence": c.confidence,
+                "possible": c.possible,
             }
             for c in analysis.coverage.clauses
         ],
@@ -125,10 +132,13 @@ def text_summary(analysis: Analysis, report: dict[str, Any] | None = None, evide
                     snippet = snippet[:evidence_chars] + ("…" if len(snippet) > evidence_chars else "")
                     where = f"  [{passage['id']} @{passage['start']}] {snippet}"
                 label = STATUS_LABELS[clause["status"]]
-                lines.append(
-                    f"  {STATUS_MARKS[clause['status']]} {cid} {item.title} {label} {clause['score']:.2f}{where}"
-                )
+                if clause.get("possible"):
+                    label += f"（{POSSIBLE_LABEL}）"
+                sure = CONFIDENCE_LABELS.get(clause.get("confidence", ""), "中")
+                lines.append(f"  {STATUS_MARKS[clause['status']]} {cid} {item.title} {label} 把握{sure}{where}")
         lines.append("")
+    lines.append("把握：判断的可靠程度（高 / 中 / 低），不是质量分；[p4 @269] 为段落编号和它在全文中的字符位置。")
+    lines.append("")
     lines.append("结果比对 (past 以往 / benchmark 标杆 / trend 趋势):")
     for item_id, comparison in report["comparisons"].items():
         marks = "  ".join(f"{name} {'✓' if comparison[name] else '✗'}" for name in ("past", "benchmark", "trend"))
