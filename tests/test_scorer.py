@@ -7,7 +7,7 @@ import zlib
 
 import numpy as np
 
-from evidence_nlp.scorer import ClauseScorer
+from evidence_nlp.match import ClauseScorer
 
 TEXTS = [
     "我带徒弟十二人，其中五人取得高级工证书",

@@ -83,7 +83,12 @@ class Analyzer:
         segmentation = self.segmenter.segment(document)
         timings["segment"] = time.perf_counter() - start
         start = time.perf_counter()
-        matches, proba = self.matcher.match(segmentation.passages)
+        with self.matcher.encoding_memo():
+            # Own-words headings are linked from the content beneath them (match/decode.py).
+            segmentation = replace(
+                segmentation, passages=self.matcher.link_headings(segmentation.passages, segmentation.headings)
+            )
+            matches, proba = self.matcher.match(segmentation.passages)
         timings["match"] = time.perf_counter() - start
         start = time.perf_counter()
         coverage = self.assessor.assess(self.guideline, segmentation.passages, matches, proba)

@@ -69,7 +69,7 @@ class Segmentation:
 _CN_NUMERAL = re.compile(r"([一二三四五六七八九]?)(十?)([一二三四五六七八九]?)")
 
 
-def _cn_number(value: str) -> int | None:
+def cn_number(value: str) -> int | None:
     """Chinese numerals 一 … 十九 … 九十九; None for malformed ones ("三一", "十十")."""
     match = _CN_NUMERAL.fullmatch(value)
     if not value or match is None:
@@ -194,7 +194,7 @@ class Segmenter:
         if parent is not None and style in ("cn_paren", "arabic_paren", "arabic"):
             category = parent.split(".")[0]
             items = next((c.item_ids for c in self.guideline.categories if c.id == category), ())
-            ordinal = _cn_number(number) if style == "cn_paren" else int(number)
+            ordinal = cn_number(number) if style == "cn_paren" else int(number)
             if ordinal is not None and 1 <= ordinal <= len(items) and "." not in parent:
                 return items[ordinal - 1]
         return None

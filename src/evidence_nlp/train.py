@@ -21,9 +21,8 @@ from .coverage import StatusModel
 from .embed import MemoEncoder
 from .evaluate import GoldDocument, compare, evaluate, passage_paragraphs, summarise
 from .ingest import read_document
-from .match import FEATURES, LinearModel
+from .match import FEATURES, ClauseScorer, LinearModel
 from .pipeline import Analyzer
-from .scorer import ClauseScorer
 
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.05))
 COVERED_MIN_SCORES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -83,7 +82,8 @@ def training_pairs(
     matcher = analyzer.matcher
     prepared = []
     for gold in documents:
-        passages = analyzer.segmenter.segment(read_document(gold.path)).passages
+        segmentation = analyzer.segmenter.segment(read_document(gold.path))
+        passages = segmentation.passages
         owners = passage_paragraphs(passages, gold.paragraphs)
         keep, labels = [], []
         for i, owner in enumerate(owners):
@@ -105,7 +105,7 @@ def training_pairs(
             paragraph_labels[row] = (
                 [cid in gold.paragraphs[owner].clauses for cid in clause_ids] if owner is not None else False
             )
-        prepared.append((passages, keep, labels_array, sums, inputs, paragraph_labels))
+        prepared.append((passages, keep, labels_array, sums, inputs, paragraph_labels, segmentation.headings))
     total = sum(p[3] for p in prepared)
     folds = _cross_fit_groups(documents)
 
@@ -123,11 +123,13 @@ def training_pairs(
     base = matcher.model_
     rows, clause_index, labels = [], [], []
     held_out: dict[str, tuple[dict[str, tuple[float, ...]], ClauseScorer | None]] = {}
-    for index, (passages, keep, labels_array, sums, _, _) in enumerate(prepared):
+    for index, (passages, keep, labels_array, sums, _, _, headings) in enumerate(prepared):
         prototypes = _prototypes(total - sums, clause_ids) if matcher.encoder is not None else {}
         held_out[documents[index].name] = (prototypes, fold_scorers[folds[index]])
         matcher.model_ = replace(base, prototypes=prototypes, scorer=fold_scorers[folds[index]])
-        features = matcher.features(passages)
+        # Headings linked as analysis links them (pipeline.Analyzer), by the held-out scorer; the
+        # links only add sections, so the passages and their labels stay row for row the same.
+        features = matcher.features(matcher.link_headings(passages, headings))
         for row, i in enumerate(keep):
             rows.append(features[i])
             clause_index.append(np.arange(len(clause_ids)))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .cues import fold_width
+from ..cues import fold_width
 
 
 def _encode(array: np.ndarray) -> str:

@@ -1,27 +1,23 @@
-"""Match: score every (passage, clause) pair and assign each passage the clauses it evidences.
+"""Features: the signals the matcher weighs for every (passage, clause) pair.
 
-Signals per pair (see FEATURES): semantic similarity of the passage to the clause's text and
-exemplars, lexical evidence (clause keywords, TF-IDF over jieba words), the section link from the
-headings, and comparison cues for the results-comparison clauses. A linear model (logistic
-regression, trained by `evidence-nlp train`, defaults below) turns them into a probability.
+Semantic similarity of the passage to the clause's text and exemplars, lexical evidence (clause
+keywords, TF-IDF over jieba words), the section link from the headings, comparison cues for the
+results-comparison clauses, prototypes of annotated passages, and the supervised scorer's
+paragraph probabilities (scorer.py). Reads passages and the guideline; writes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from . import cues
-from .embed import Encoder, cached_encode, encode_windows
-from .guideline import Clause, Guideline
+from .. import cues
+from ..embed import Encoder, cached_encode, encode_windows
+from ..guideline import Clause, Guideline
+from ..segment import Passage
+from ..tokenize import Tokenizer
 from .scorer import ClauseScorer
-from .segment import Passage
-from .tokenize import Tokenizer
 
 FEATURES = (
     "semantic",  # max cosine between passage windows and the clause's descriptions
@@ -47,97 +43,17 @@ FEATURES = (
     "supervised_z",  # ... standardised across clauses for this paragraph
 )
 
-# Hand-set starting weights, used only when no trained model exists for the encoder.
-DEFAULT_WEIGHTS = {
-    "semantic": 2.0,
-    "semantic_z": 0.9,
-    "keywords": 2.5,
-    "tfidf": 2.0,
-    "tfidf_z": 0.5,
-    "section_item": 2.2,
-    "section_category": 0.8,
-    "section_other": -1.2,
-    "comparison_cue": 2.5,
-    "results_specific": 0.3,
-}
-DEFAULT_BIAS = -5.0
 
-
-@dataclass(frozen=True)
-class ClauseScore:
-    clause_id: str
-    score: float
-
-
-@dataclass(frozen=True)
-class PassageMatch:
-    passage_id: str
-    clauses: tuple[ClauseScore, ...]  # assigned clauses, best first
-    # Why the passage gives no evidence about the applicant (cues.not_about_applicant), if so.
-    excluded: str | None = None
-
-
-def _inverse_rank(matrix: np.ndarray) -> np.ndarray:
+def inverse_rank(matrix: np.ndarray) -> np.ndarray:
     """1 for each row's highest value, 1/2 for the second, …"""
     ranks = np.argsort(np.argsort(-matrix, axis=1, kind="stable"), axis=1, kind="stable")
     return (1.0 / (ranks + 1)).astype(np.float32)
 
 
-def _zscore(matrix: np.ndarray) -> np.ndarray:
+def zscore(matrix: np.ndarray) -> np.ndarray:
     mean = matrix.mean(axis=1, keepdims=True)
     std = matrix.std(axis=1, keepdims=True)
     return (matrix - mean) / np.maximum(std, 1e-6)
-
-
-@dataclass(frozen=True)
-class LinearModel:
-    """Logistic model over FEATURES plus a per-clause bias, as stored in models/*.json.
-
-    `coverage` holds the CoverageAssessor parameters tuned together with the model."""
-
-    weights: tuple[float, ...]
-    bias: float
-    threshold: float = 0.5
-    clause_bias: dict[str, float] = field(default_factory=dict)
-    coverage: dict[str, float] = field(default_factory=dict)
-    status_model: dict = field(default_factory=dict)  # coverage.StatusModel as stored, if trained
-    # Mean embedding of the training passages annotated with each clause (for one encoder).
-    prototypes: dict[str, tuple[float, ...]] = field(default_factory=dict, repr=False)
-    source: str = "default"
-    # Supervised per-clause paragraph scores learned from the corpus (None: feature is zero).
-    scorer: ClauseScorer | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def default(cls) -> LinearModel:
-        return cls(tuple(DEFAULT_WEIGHTS.get(f, 0.0) for f in FEATURES), DEFAULT_BIAS)
-
-    @classmethod
-    def load(cls, path: str | Path) -> LinearModel:
-        try:
-            raw = Path(path).read_bytes()
-            data = json.loads(raw.decode("utf-8"))
-            features = data["features"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}: not a matcher model ({type(exc).__name__}: {exc})") from None
-        if list(features) != list(FEATURES):
-            raise ValueError(f"{path}: model features {features} do not match {list(FEATURES)}")
-        return cls(
-            tuple(float(w) for w in data["weights"]),
-            float(data["bias"]),
-            float(data["threshold"]),
-            {k: float(v) for k, v in data.get("clause_bias", {}).items()},
-            {k: float(v) for k, v in data.get("coverage", {}).items()},
-            dict(data.get("status_model") or {}),
-            {k: tuple(v) for k, v in (data.get("prototypes") or {}).items()},
-            f"{Path(path).name}@{hashlib.sha256(raw).hexdigest()[:12]}",
-            ClauseScorer.from_dict(data["scorer"]) if data.get("scorer") else None,
-        )
-
-    def predict_proba(self, features: np.ndarray, clause_ids: Sequence[str] | None = None) -> np.ndarray:
-        logits = features @ np.asarray(self.weights, dtype=np.float32) + np.float32(self.bias)
-        if clause_ids is not None and self.clause_bias:
-            logits = logits + np.asarray([self.clause_bias.get(c, 0.0) for c in clause_ids], dtype=np.float32)
-        return 1.0 / (1.0 + np.exp(-logits))
 
 
 class TfidfModel:
@@ -169,26 +85,18 @@ class TfidfModel:
         return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-class ClauseMatcher:
-    """scikit-learn style: parameters in __init__, `fit(guideline)` prepares the clause side
-    (fitted attributes end in "_"), `predict_proba` / `match` score passages."""
+class ClauseFeatures:
+    """The signals of FEATURES for every (passage, clause) pair. scikit-learn style: `fit(guideline)`
+    prepares the clause side (fitted attributes end in "_"), `transform(passages, …)` gives the
+    (n_passages, n_clauses, n_features) tensor."""
 
-    def __init__(
-        self,
-        encoder: Encoder | None,
-        tokenizer: Tokenizer | None = None,
-        model: LinearModel | None = None,
-        max_clauses: int = 4,
-    ) -> None:
+    def __init__(self, encoder: Encoder | None, tokenizer: Tokenizer | None = None) -> None:
         self.encoder = encoder
         self.tokenizer = tokenizer
-        self.model = model
-        self.max_clauses = max_clauses
 
     # -- clause side ------------------------------------------------------------------------
-    def fit(self, guideline: Guideline) -> ClauseMatcher:
+    def fit(self, guideline: Guideline) -> ClauseFeatures:
         self.tokenizer_ = self.tokenizer or Tokenizer()
-        self.model_ = self.model or LinearModel.default()
         self.clause_ids_ = guideline.clause_ids
         clauses = [guideline.clauses[cid] for cid in self.clause_ids_]
         descriptions: list[str] = []
@@ -225,8 +133,6 @@ class ClauseMatcher:
         self.category_ids_ = np.asarray([c.category_id for c in clauses])
         self.is_comparison_ = np.asarray([c.is_comparison for c in clauses], dtype=bool)
         self.is_results_ = np.asarray([c.kind == "results" for c in clauses], dtype=bool)
-        if self.model_.scorer is not None:
-            self.model_.scorer.check_inputs(self.encoder.dim if self.encoder is not None else 0)
         return self
 
     @staticmethod
@@ -253,14 +159,11 @@ class ClauseMatcher:
         vectors, owner = encode_windows(self.encoder, texts)
         return self._mean_vectors(vectors, owner, len(texts))
 
-    def _prototype_scores(self, passage_vectors: np.ndarray) -> np.ndarray:
-        model = self.model_
-        if self.encoder is None or not model.prototypes or not len(passage_vectors):
+    def _prototype_scores(self, passage_vectors: np.ndarray, prototypes: dict[str, tuple[float, ...]]) -> np.ndarray:
+        if self.encoder is None or not prototypes or not len(passage_vectors):
             return np.zeros((len(passage_vectors), len(self.clause_ids_)), dtype=np.float32)
-        prototypes = np.asarray(
-            [model.prototypes.get(c, np.zeros(self.encoder.dim)) for c in self.clause_ids_], dtype=np.float32
-        )
-        return _zscore(passage_vectors @ prototypes.T)
+        matrix = np.asarray([prototypes.get(c, np.zeros(self.encoder.dim)) for c in self.clause_ids_], dtype=np.float32)
+        return zscore(passage_vectors @ matrix.T)
 
     def _semantic(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(passage x clause similarity, passage vectors), from one encoding of the windows."""
@@ -314,8 +217,29 @@ class ClauseMatcher:
             vectors = self._mean_vectors(passage_vectors, np.asarray(paragraph_row, dtype=np.int64), len(order))
         return texts, vectors, sections
 
-    def features(self, passages: Sequence[Passage]) -> np.ndarray:
-        """(n_passages, n_clauses, n_features) feature tensor; heading passages get zeros."""
+    def supervised_scores(
+        self, scorer: ClauseScorer | None, inputs: tuple[list[str], np.ndarray, list[str | None]]
+    ) -> np.ndarray:
+        """(n_paragraphs, n_clauses) supervised probabilities in this guideline's clause order; a
+        clause the scorer never saw scores 0."""
+        texts, vectors, sections = inputs
+        out = np.zeros((len(texts), len(self.clause_ids_)), dtype=np.float32)
+        if scorer is None or not texts:
+            return out
+        scores = scorer.predict_proba(texts, vectors, sections)
+        for column, cid in enumerate(self.clause_ids_):
+            if cid in scorer.clause_ids:
+                out[:, column] = scores[:, scorer.clause_ids.index(cid)]
+        return out
+
+    def transform(
+        self,
+        passages: Sequence[Passage],
+        prototypes: dict[str, tuple[float, ...]] | None = None,
+        scorer: ClauseScorer | None = None,
+    ) -> np.ndarray:
+        """(n_passages, n_clauses, n_features) feature tensor; heading passages get zeros.
+        `prototypes` and `scorer` come from the trained model (LinearModel)."""
         n_clauses = len(self.clause_ids_)
         out = np.zeros((len(passages), n_clauses, len(FEATURES)), dtype=np.float32)
         # Gold evidence is judged per paragraph: give each passage its paragraph's view too.
@@ -341,28 +265,23 @@ class ClauseMatcher:
             [[s is not None and s.split(".")[0] == cat for cat in self.category_ids_] for s in sections]
         )
         section_known = np.asarray([s is not None for s in sections])[:, None]
-        semantic_z = _zscore(semantic) if self.encoder is not None else semantic
-        paragraph_semantic_z = _zscore(paragraph_semantic) if self.encoder is not None else paragraph_semantic
-        prototype = self._prototype_scores(passage_vectors)
-        supervised = np.zeros_like(semantic)
-        scorer = self.model_.scorer
-        if scorer is not None:
-            scores = scorer.predict_proba(paragraph_texts, paragraph_vectors, paragraph_sections)[paragraph_row]
-            # Columns by clause id: a guideline whose clauses the scorer never saw scores them 0.
-            for column, cid in enumerate(self.clause_ids_):
-                if cid in scorer.clause_ids:
-                    supervised[:, column] = scores[:, scorer.clause_ids.index(cid)]
+        semantic_z = zscore(semantic) if self.encoder is not None else semantic
+        paragraph_semantic_z = zscore(paragraph_semantic) if self.encoder is not None else paragraph_semantic
+        prototype = self._prototype_scores(passage_vectors, prototypes or {})
+        supervised = self.supervised_scores(scorer, (paragraph_texts, paragraph_vectors, paragraph_sections))[
+            paragraph_row
+        ]
         top = semantic if self.encoder is not None else tfidf
         block = np.stack(
             [
                 semantic,
                 semantic_z,
-                _zscore(semantic.T).T if self.encoder is not None else semantic,
+                zscore(semantic.T).T if self.encoder is not None else semantic,
                 top == top.max(axis=1, keepdims=True),
                 keywords,
                 tfidf,
-                _zscore(tfidf),
-                _zscore(tfidf.T).T,
+                zscore(tfidf),
+                zscore(tfidf.T).T,
                 paragraph_semantic_z,
                 paragraph_keywords,
                 prototype,
@@ -370,40 +289,14 @@ class ClauseMatcher:
                 section_category,
                 section_known & ~section_category,
                 np.broadcast_to(~section_known, section_item.shape),
-                _inverse_rank(prototype + paragraph_semantic_z + paragraph_keywords),
+                inverse_rank(prototype + paragraph_semantic_z + paragraph_keywords),
                 section_item * semantic_z,
                 compares[:, None] & self.is_comparison_[None, :],
                 specific[:, None] * self.is_results_[None, :],
                 supervised,
-                _zscore(supervised),
+                zscore(supervised),
             ],
             axis=-1,
         ).astype(np.float32)
         out[rows] = block
         return out
-
-    def predict_proba(self, passages: Sequence[Passage]) -> np.ndarray:
-        """(n_passages, n_clauses) probability that the passage gives evidence for the clause."""
-        proba = self.model_.predict_proba(self.features(passages), self.clause_ids_)
-        proba[[p.kind != "text" for p in passages]] = 0.0
-        # Definitions and a news report's furniture say nothing about the applicant.
-        proba[[p.kind == "text" and cues.not_about_applicant(p.text) is not None for p in passages]] = 0.0
-        return proba
-
-    def assign(self, proba: np.ndarray, passages: Sequence[Passage]) -> list[PassageMatch]:
-        """Clauses at or above the model's threshold, at most max_clauses per passage, best first."""
-        matches = []
-        for row, passage in zip(proba, passages, strict=False):
-            order = np.argsort(-row, kind="stable")[: self.max_clauses]
-            chosen = tuple(
-                ClauseScore(self.clause_ids_[j], round(float(row[j]), 4))
-                for j in order
-                if row[j] >= self.model_.threshold
-            )
-            excluded = cues.not_about_applicant(passage.text) if passage.kind == "text" else None
-            matches.append(PassageMatch(passage.id, () if excluded else chosen, excluded))
-        return matches
-
-    def match(self, passages: Sequence[Passage]) -> tuple[list[PassageMatch], np.ndarray]:
-        proba = self.predict_proba(passages)
-        return self.assign(proba, passages), proba
