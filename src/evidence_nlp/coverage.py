@@ -68,76 +68,118 @@ class Coverage:
 
 
 STATUS_FEATURES = (
-    "best_score",  # best evidence probability (any passage, assigned or not)
-    "evidence_count",  # log(1 + passages assigned to the clause)
-    "score_sum",  # sum of assigned passages' probabilities
-    "best_specific_score",  # best probability x specificity
-    "best_specificity",  # most specific assigned passage
-    "comparison_found",  # comparison clause whose item compares with the past or a benchmark
-    "comparison_trend",  # ... and shows a trend
+    "best_score",  # best probability of any passage for the clause (assigned or not)
     "second_score",  # second-best passage probability
-    "passages_over_0.2",  # log(1 + passages with probability >= 0.2): passing mentions
-    "document_coverage",  # share of the document's clauses with any assigned evidence (thin applications)
+    "passages_over_0.5",  # log(1 + passages with probability >= 0.5)
+    "passages_over_0.3",  # ... >= 0.3
+    "passages_over_0.2",  # ... >= 0.2: passing mentions
+    "score_sum",  # sum of all passages' probabilities, capped at 3
+    "best_specific_score",  # max over passages of probability x specificity (cues.specificity)
+    "best_passage_specificity",  # specificity of the best passage
+    "specific_over_0.3",  # most specific passage with probability >= 0.3
+    "document_coverage",  # share of the document's clauses with a passage >= 0.5 (thin applications)
+    "heading",  # 1 under a heading linked to the clause's item, 0.5 to its category, else 0
+    "document_length",  # log(characters / 1000)
 )
 
 
 @dataclass(frozen=True)
 class StatusModel:
-    """Multinomial logistic model from STATUS_FEATURES to covered / weak / missing."""
+    """Multinomial logistic model from STATUS_FEATURES plus one indicator per clause (clauses
+    differ in how often applicants answer them thinly) to covered / weak / missing. A clause is
+    covered when P(covered) >= covered_min_probability, else the likelier of weak and missing."""
 
     classes: tuple[str, ...]
     coef: tuple[tuple[float, ...], ...]
     intercept: tuple[float, ...]
+    clause_ids: tuple[str, ...] = ()
+    covered_min_probability: float = 0.5
 
     @classmethod
     def from_dict(cls, data: dict) -> StatusModel:
         if list(data["features"]) != list(STATUS_FEATURES):
             raise ValueError(f"status model features {data['features']} do not match {list(STATUS_FEATURES)}")
-        return cls(tuple(data["classes"]), tuple(tuple(r) for r in data["coef"]), tuple(data["intercept"]))
+        return cls(
+            tuple(data["classes"]),
+            tuple(tuple(r) for r in data["coef"]),
+            tuple(data["intercept"]),
+            tuple(data.get("clause_ids") or ()),
+            float(data.get("covered_min_probability", 0.5)),
+        )
 
     def to_dict(self) -> dict:
         return {
             "features": list(STATUS_FEATURES),
+            "clause_ids": list(self.clause_ids),
             "classes": list(self.classes),
             "coef": [list(r) for r in self.coef],
             "intercept": list(self.intercept),
+            "covered_min_probability": self.covered_min_probability,
         }
 
-    def predict(self, features: np.ndarray) -> list[str]:
-        logits = features @ np.asarray(self.coef).T + np.asarray(self.intercept)
-        return [self.classes[i] for i in logits.argmax(axis=1)]
+    def design(self, features: np.ndarray, clause_ids: Sequence[str]) -> np.ndarray:
+        """Features and the clause indicators, one row per clause."""
+        indicators = np.asarray([[cid == known for known in self.clause_ids] for cid in clause_ids], dtype=np.float64)
+        return np.hstack([features, indicators.reshape(len(clause_ids), len(self.clause_ids))])
+
+    def predict_proba(self, features: np.ndarray, clause_ids: Sequence[str]) -> np.ndarray:
+        logits = self.design(features, clause_ids) @ np.asarray(self.coef).T + np.asarray(self.intercept)
+        logits -= logits.max(axis=1, keepdims=True)
+        weights = np.exp(logits)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def predict(self, features: np.ndarray, clause_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Statuses and the probability of each chosen status."""
+        proba = self.predict_proba(features, clause_ids)
+        covered = self.classes.index(COVERED)
+        statuses, sure = [], []
+        for row in proba:
+            if row[covered] >= self.covered_min_probability:
+                index = covered
+            else:
+                others = row.copy()
+                others[covered] = -1.0
+                index = int(others.argmax())
+            statuses.append(self.classes[index])
+            sure.append(float(row[index]))
+        return statuses, np.asarray(sure)
 
 
-def status_features(
-    guideline: Guideline,
-    passages: Sequence[Passage],
-    proba: np.ndarray,
-    evidence: dict[str, list[tuple[float, str]]],
-    comparisons: dict[str, Comparison],
-) -> np.ndarray:
-    """(n_clauses, len(STATUS_FEATURES)) clause-level features for the status model."""
-    specificity = {p.id: cues.specificity(p.text) for p in passages}
-    share = sum(bool(found) for found in evidence.values()) / max(1, len(evidence))
+def status_features(guideline: Guideline, passages: Sequence[Passage], proba: np.ndarray) -> np.ndarray:
+    """(n_clauses, len(STATUS_FEATURES)) clause-level features: the clause's evidence over the
+    whole document, whatever the match threshold assigned."""
+    text = [i for i, p in enumerate(passages) if p.kind == "text"]
+    n_clauses = len(guideline.clause_ids)
+    scores = np.asarray(proba, dtype=np.float64)[text] if text else np.zeros((1, n_clauses))
+    specificity = np.asarray([cues.specificity(passages[i].text) for i in text] or [0.0])
+    sections = {passages[i].section for i in text if passages[i].section}
+    categories = {s.split(".")[0] for s in sections}
+    ordered = np.sort(scores, axis=0)
+    best = ordered[-1]
+    second = ordered[-2] if len(scores) > 1 else np.zeros(n_clauses)
+    share = float((best >= 0.5).mean())
+    length = float(np.log(max(1, passages[-1].end if passages else 1) / 1000.0))
     rows = []
     for column, cid in enumerate(guideline.clause_ids):
-        found = evidence[cid]
         clause = guideline.clauses[cid]
-        comparison = comparisons.get(clause.item_id) if clause.is_comparison else None
+        values = scores[:, column]
         rows.append(
             [
-                float(proba[:, column].max()) if len(passages) else 0.0,
-                float(np.log1p(len(found))),
-                sum(score for score, _ in found),
-                max((score * specificity[pid] for score, pid in found), default=0.0),
-                max((specificity[pid] for _, pid in found), default=0.0),
-                float(bool(comparison and (comparison.past or comparison.benchmark))),
-                float(bool(comparison and comparison.trend)),
-                float(np.sort(proba[:, column])[-2]) if len(passages) > 1 else 0.0,
-                float(np.log1p((proba[:, column] >= 0.2).sum())) if len(passages) else 0.0,
+                best[column],
+                second[column],
+                np.log1p((values >= 0.5).sum()),
+                np.log1p((values >= 0.3).sum()),
+                np.log1p((values >= 0.2).sum()),
+                min(3.0, float(values.sum())),
+                float((values * specificity).max()),
+                float(specificity[int(values.argmax())]),
+                float(((values >= 0.3) * specificity).max()),
                 share,
+                1.0 if clause.item_id in sections else 0.5 if clause.category_id in categories else 0.0,
+                length,
             ]
         )
-    return np.asarray(rows, dtype=np.float64).reshape(len(guideline.clause_ids), len(STATUS_FEATURES))
+    return np.asarray(rows, dtype=np.float64).round(4)
 
 
 class CoverageAssessor:
@@ -190,10 +232,10 @@ class CoverageAssessor:
             for clause in match.clauses:
                 evidence[clause.clause_id].append((clause.score, match.passage_id))
         comparisons = self._comparisons(guideline, passages, evidence)
-        learned = (
-            self.status_model.predict(status_features(guideline, passages, proba, evidence, comparisons))
+        learned, sure = (
+            self.status_model.predict(status_features(guideline, passages, proba), guideline.clause_ids)
             if self.status_model is not None
-            else None
+            else (None, None)
         )
         results: list[ClauseCoverage] = []
         for column, cid in enumerate(guideline.clause_ids):
@@ -225,12 +267,16 @@ class CoverageAssessor:
                     ids, found = (), []
             elif learned is not None:
                 status = learned[column]
+                # The status model's probability of its own answer (docs/evaluation.md gives each
+                # band's measured accuracy).
+                confidence = HIGH if sure[column] >= 0.8 else MEDIUM if sure[column] >= 0.6 else LOW
                 if found and status == MISSING:
                     status = WEAK  # a matched passage is at least a passing mention
                 elif not found and status != MISSING:
-                    # A passing mention scores under the match threshold: show the closest passage.
+                    # The document's evidence says answered, though no passage reached the match
+                    # threshold: the closest passage is the evidence to show.
                     if near:
-                        status, ids, near = WEAK, near[:1], near[1:]
+                        ids, near = near[:1], near[1:]
                         found = [(float(proba[_order(ids[0]) - 1, column]), ids[0])]
                     else:
                         status = MISSING

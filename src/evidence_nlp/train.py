@@ -8,6 +8,7 @@ versions give a byte-identical file.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,7 +20,7 @@ import numpy as np
 from . import __version__
 from .coverage import StatusModel
 from .embed import MemoEncoder
-from .evaluate import GoldDocument, compare, evaluate, passage_paragraphs, summarise
+from .evaluate import GoldDocument, compare, passage_paragraphs, summarise
 from .ingest import read_document
 from .match import FEATURES, ClauseScorer, LinearModel
 from .pipeline import Analyzer
@@ -27,6 +28,8 @@ from .pipeline import Analyzer
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.2, 0.81, 0.05))
 COVERED_MIN_SCORES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 COVERED_MIN_SPECIFICITY = (0.0, 0.34, 0.67, 1.0)
+COVERED_MIN_PROBABILITIES = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # the learned status model's
+POSSIBLE_MIN_SCORES = (0.25, 0.3, 0.35, 0.4)  # floor above which a clause is "possible", not missing
 
 # The committed model once came from lbfgs stopped at its default tolerance: the stopping point
 # depended on the CPU's floating-point kernels, so a fresh machine retrained a first weight of
@@ -191,13 +194,18 @@ def tune(analyzer: Analyzer, model: LinearModel, dev: Sequence[GoldDocument]) ->
     assert best is not None
     model = best[1]
     best_status: tuple[float, dict[str, float], dict[str, Any]] | None = None
-    for min_score in COVERED_MIN_SCORES:
-        for min_specificity in COVERED_MIN_SPECIFICITY:
-            coverage = {"covered_min_score": min_score, "covered_min_specificity": min_specificity}
-            result = score(replace(model, coverage=coverage))
-            value = _status_objective(result)
-            if best_status is None or value > best_status[0] + 1e-9:
-                best_status = (value, coverage, result)
+    for min_score, min_specificity, floor in itertools.product(
+        COVERED_MIN_SCORES, COVERED_MIN_SPECIFICITY, POSSIBLE_MIN_SCORES
+    ):
+        coverage = {
+            "covered_min_score": min_score,
+            "covered_min_specificity": min_specificity,
+            "possible_min_score": floor,
+        }
+        result = score(replace(model, coverage=coverage))
+        value = _status_objective(result)
+        if best_status is None or value > best_status[0] + 1e-9:
+            best_status = (value, coverage, result)
     assert best_status is not None
     model = replace(model, coverage=best_status[1])
     analyzer.set_model(model)
@@ -208,42 +216,72 @@ def status_training_data(
     analyzer: Analyzer,
     documents: Sequence[GoldDocument],
     held_out: dict[str, tuple[dict[str, tuple[float, ...]], ClauseScorer | None]] | None = None,
-) -> tuple[np.ndarray, list[str]]:
-    """Clause-level features (coverage.STATUS_FEATURES) and gold statuses. With `held_out`, each
-    training document is analysed with the prototypes and scorer that never saw it, as its match
-    features were: the final scorer has memorised the training paragraphs (AUC 1.0 on them)."""
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """Clause-level features (coverage.STATUS_FEATURES), their clause ids and gold statuses, for
+    the clauses the status model decides (not 7.xc, which follow the comparisons). With
+    `held_out`, each training document is analysed with the prototypes and scorer that never saw
+    it, as its match features were: the final scorer has memorised the training paragraphs."""
     from .coverage import status_features
 
     model = analyzer.matcher.model_
-    rows, labels = [], []
+    guideline = analyzer.guideline
+    decided = [i for i, cid in enumerate(guideline.clause_ids) if not guideline.clauses[cid].is_comparison]
+    rows, clause_ids, labels = [], [], []
     for gold in documents:
         if held_out is not None and gold.name in held_out:
             prototypes, scorer = held_out[gold.name]
             analyzer.set_model(replace(model, prototypes=prototypes or model.prototypes, scorer=scorer))
         analysis = analyzer.analyze_document(read_document(gold.path))
         analyzer.set_model(model)
-        passages = analysis.segmentation.passages
-        proba = analysis.proba
-        evidence: dict[str, list[tuple[float, str]]] = {cid: [] for cid in analyzer.guideline.clause_ids}
-        for match in analysis.matches:
-            for clause in match.clauses:
-                evidence[clause.clause_id].append((clause.score, match.passage_id))
-        rows.append(status_features(analyzer.guideline, passages, proba, evidence, analysis.coverage.comparisons))
-        labels += [gold.clause_status[cid] for cid in analyzer.guideline.clause_ids]
-    return np.concatenate(rows).round(4), labels
+        features = status_features(guideline, analysis.segmentation.passages, analysis.proba)
+        rows.append(features[decided])
+        clause_ids += [guideline.clause_ids[i] for i in decided]
+        labels += [gold.clause_status[guideline.clause_ids[i]] for i in decided]
+    return np.concatenate(rows), clause_ids, labels
 
 
-def fit_status_model(features: np.ndarray, labels: Sequence[str], c: float = 1.0) -> StatusModel:
+def fit_status_model(
+    features: np.ndarray, clause_ids: Sequence[str], labels: Sequence[str], c: float = 1.0
+) -> StatusModel:
     from sklearn.linear_model import LogisticRegression
 
+    known = tuple(dict.fromkeys(clause_ids))
+    design = StatusModel((), (), (), known).design(features, clause_ids)
     classifier = LogisticRegression(C=c, **SOLVER)
     with single_threaded():
-        classifier.fit(features, labels)
+        classifier.fit(design, labels)
     return StatusModel(
         tuple(str(c) for c in classifier.classes_),
         tuple(tuple(round(float(w), WEIGHT_DECIMALS) for w in row) for row in classifier.coef_),
         tuple(round(float(b), WEIGHT_DECIMALS) for b in classifier.intercept_),
+        known,
     )
+
+
+def tune_status(
+    analyzer: Analyzer, model: LinearModel, dev: Sequence[GoldDocument]
+) -> tuple[LinearModel, dict[str, Any]]:
+    """The learned status model's covered threshold and the "possible" floor, chosen on dev by
+    the status objective; the dev documents are analysed once and re-assessed per candidate."""
+    analyzer.set_model(model)
+    analyses = [analyzer.analyze_document(read_document(gold.path)) for gold in dev]
+    best: tuple[float, LinearModel, dict[str, Any]] | None = None
+    for probability in COVERED_MIN_PROBABILITIES:
+        for floor in POSSIBLE_MIN_SCORES:
+            candidate = replace(
+                model,
+                status_model={**model.status_model, "covered_min_probability": probability},
+                coverage={**model.coverage, "possible_min_score": floor},
+            )
+            analyzer.set_model(candidate)
+            results = [compare(g, analyzer.reassess(a), a.proba) for g, a in zip(dev, analyses, strict=True)]
+            result = {"overall": summarise(results, analyzer.guideline)}
+            value = _status_objective(result)
+            if best is None or value > best[0] + 1e-9:
+                best = (value, candidate, result)
+    assert best is not None
+    analyzer.set_model(best[1])
+    return best[1], best[2]
 
 
 def _status_objective(result: dict[str, Any]) -> float:
@@ -279,13 +317,10 @@ def _train(
     model, dev_result = tune(analyzer, model, dev_docs)
     # A learned status model replaces the tuned thresholds only if it does better on dev.
     status = fit_status_model(*status_training_data(analyzer, train_docs, held_out), c=c)
-    candidate = replace(model, status_model=status.to_dict())
-    analyzer.set_model(candidate)
-    candidate_result = evaluate(analyzer, dev_docs)
+    candidate, candidate_result = tune_status(analyzer, replace(model, status_model=status.to_dict()), dev_docs)
     if _status_objective(candidate_result) > _status_objective(dev_result):
         model, dev_result = candidate, candidate_result
-    else:
-        analyzer.set_model(model)
+    analyzer.set_model(model)
     import sklearn
 
     manifest = {
