@@ -271,6 +271,7 @@ class DocumentResult:
     # Per text paragraph, the best passage probability of every clause (ranking metrics).
     paragraph_scores: list[np.ndarray] = field(default_factory=list)
     status_predicted: dict[str, str] = field(default_factory=dict)
+    confidence_predicted: dict[str, str] = field(default_factory=dict)
     comparisons_predicted: dict[str, dict[str, bool]] = field(default_factory=dict)
 
 
@@ -310,6 +311,7 @@ def compare(gold: GoldDocument, analysis: Analysis, proba: np.ndarray | None = N
         result.paragraph_best.append(best)
         result.paragraph_scores.append(np.asarray(row, dtype=np.float64))
     result.status_predicted = {c.clause_id: c.status for c in analysis.coverage.clauses}
+    result.confidence_predicted = {c.clause_id: c.confidence for c in analysis.coverage.clauses}
     result.comparisons_predicted = {
         item: {"past": c.past, "benchmark": c.benchmark, "trend": c.trend}
         for item, c in analysis.coverage.comparisons.items()
@@ -342,6 +344,18 @@ def summarise(results: Sequence[DocumentResult], guideline: Guideline) -> dict[s
             if "trend" in flags:
                 trend_gold.append(flags["trend"])
                 trend_predicted.append(r.comparisons_predicted.get(item, {}).get("trend", False))
+    by_confidence: dict[str, dict[str, Any]] = {}
+    for band in ("high", "medium", "low"):
+        chosen = [
+            r.gold.clause_status[c] == r.status_predicted[c]
+            for r in results
+            for c in guideline.clause_ids
+            if r.confidence_predicted.get(c) == band
+        ]
+        by_confidence[band] = {
+            "clauses": len(chosen),
+            "status_accuracy": metrics.accuracy(chosen, [True] * len(chosen)),
+        }
     ids = guideline.clause_ids
     ranked_labels = [cid in g for r in results for g in r.paragraph_gold for cid in ids]
     ranked_scores = [float(x) for r in results for row in r.paragraph_scores for x in row]
@@ -353,6 +367,8 @@ def summarise(results: Sequence[DocumentResult], guideline: Guideline) -> dict[s
         "status_accuracy": metrics.accuracy(gold_status, predicted_status),
         "status_macro_f1": metrics.macro_f1(gold_status, predicted_status, STATUSES),
         "status_confusion": metrics.confusion(gold_status, predicted_status, STATUSES),
+        # How often the status is right in each confidence band the reports show (高/中/低).
+        "status_by_confidence": by_confidence,
         "gap_detection": metrics.binary_prf(
             [s != COVERED for s in gold_status], [s != COVERED for s in predicted_status]
         ).as_dict(),
@@ -468,6 +484,11 @@ def format_summaries(evaluation: dict[str, Any]) -> list[str]:
 def format_evaluation(evaluation: dict[str, Any], worst: int = 10) -> str:
     lines = [f"encoder {evaluation['encoder']}, model {evaluation['model']}, {len(evaluation['documents'])} documents"]
     lines += format_summaries(evaluation)
+    lines.append("")
+    lines.append("clause status by confidence (as the reports show it):")
+    for band, label in (("high", "高"), ("medium", "中"), ("low", "低")):
+        entry = evaluation["overall"]["status_by_confidence"][band]
+        lines.append(f"  {band:7}{label} {entry['clauses']:>5} clauses  status accuracy {entry['status_accuracy']:.3f}")
     lines.append("")
     lines.append(f"worst {worst} clauses (paragraph mapping):")
     lines.append(f"  {'clause':8}{'gold':>6}{'P':>7}{'R':>7}{'F1':>7}{'status err':>12}")
