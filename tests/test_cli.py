@@ -40,10 +40,13 @@ def test_reports_follow_the_contract(reports, guideline):
         for clause in report["clauses"]:
             assert set(clause["evidence"]) <= passage_ids
             assert (clause["status"] == "missing") == (not clause["evidence"])
+            assert clause["confidence"] in {"high", "medium", "low"}
+            assert not clause["possible"] or (clause["status"] == "weak" and clause["evidence"])
         for flag in report["flags"]:
             assert flag["code"] in {
                 "clause_missing",
                 "clause_weak",
+                "clause_possible",
                 "comparison_past_missing",
                 "comparison_benchmark_missing",
                 "trend_missing",

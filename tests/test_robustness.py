@@ -36,7 +36,14 @@ RESULTS = (
     "（三）创新成果\n"
     "获实用新型专利3项。\n"
 )
-FLAGS = {"clause_missing", "clause_weak", "comparison_past_missing", "comparison_benchmark_missing", "trend_missing"}
+FLAGS = {
+    "clause_missing",
+    "clause_weak",
+    "clause_possible",
+    "comparison_past_missing",
+    "comparison_benchmark_missing",
+    "trend_missing",
+}
 
 
 def check_report(report: dict, text: str, guideline, max_passage_chars: int = 400) -> None:
