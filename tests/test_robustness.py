@@ -167,7 +167,11 @@ BAD_INPUTS = [
     ("legacy.docx", _legacy_doc, "a Word 97-2003 .doc, not a .docx: save it as .docx"),
     ("locked.pdf", lambda: _encrypted_pdf("secret"), "encrypted .pdf: cannot extract text"),
     ("scan.pdf", _image_only_pdf, "scanned PDF: no extractable text"),
-    ("truncated.pdf", _minimal_pdf(b"BT /F1 12 Tf 20 100 Td (Hello) Tj ET")[:200], "corrupt .pdf (PdfminerException)"),
+    (
+        "truncated.pdf",
+        _minimal_pdf(b"BT /F1 12 Tf 20 100 Td (Hello) Tj ET")[:200],
+        "corrupt .pdf: the file ends too early (truncated or incompletely uploaded?)",
+    ),
     (
         "utf16-no-bom.txt",
         NARRATIVE.encode("utf-16-le"),
@@ -483,14 +487,15 @@ def test_unreadable_file_with_chmod(tmp_path):  # pragma: no cover - CI runs as 
 def test_unreadable_file(tmp_path, monkeypatch):
     path = tmp_path / "locked.txt"
     path.write_text(NARRATIVE, encoding="utf-8")
-    read_bytes = Path.read_bytes
+    read_all = ingest._read_all
+    denied_inode = path.stat().st_ino
 
-    def denied(self: Path) -> bytes:
-        if self == path:
-            raise PermissionError(13, "Permission denied", str(self))
-        return read_bytes(self)
+    def denied(fd: int) -> bytes:
+        if os.fstat(fd).st_ino == denied_inode:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_all(fd)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(ingest, "_read_all", denied)
     out = tmp_path / "out"
     result = analyze_cli([path, STRUCTURED], out, "--encoder", "lexical")
     assert result.exit_code == 1
@@ -502,10 +507,10 @@ def test_io_error_while_reading(tmp_path, monkeypatch):
     path = tmp_path / "flaky.txt"
     path.write_text(NARRATIVE, encoding="utf-8")
 
-    def failing(self: Path) -> bytes:
+    def failing(fd: int) -> bytes:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(Path, "read_bytes", failing)
+    monkeypatch.setattr(ingest, "_read_all", failing)
     with pytest.raises(IngestError) as err:
         read_document(path)
     assert str(err.value) == f"{path}: cannot read file (Input/output error)"

@@ -14,7 +14,7 @@ import os
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,9 +23,9 @@ from typing import Any
 
 from . import __version__
 from .coverage import COVERED, MISSING, WEAK
-from .errors import EvidenceError
+from .errors import EvidenceError, OutputFolderError
 from .guideline import Guideline
-from .ingest import SUPPORTED_SUFFIXES, display_path
+from .ingest import SUPPORTED_SUFFIXES, display_path, read_document, read_file_bytes
 
 STATUS_WEIGHT = {COVERED: 1.0, WEAK: 0.5, MISSING: 0.0}
 
@@ -35,6 +35,7 @@ class BatchItem:
     path: Path  # the input file
     relative: str  # its path under the intake folder, used for the report name
     report_path: Path
+    root: Path | None = None  # the intake folder: the file is read only if it lies inside it
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ def discover(input_dir: Path, reports_dir: Path) -> tuple[list[BatchItem], list[
     problems: list[tuple[str, str]] = []
     for root, dirs, files in os.walk(input_dir, followlinks=False):
         dirs.sort()
+        taken = set(dirs)  # report names in this folder: the sub-folders' and those given so far
         for name in sorted(files):
             path = Path(root) / name
             relative = path.relative_to(input_dir).as_posix()
@@ -61,19 +63,48 @@ def discover(input_dir: Path, reports_dir: Path) -> tuple[list[BatchItem], list[
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
-            items.append(BatchItem(path, relative, reports_dir / f"{relative}.json"))
+            report_name = report_file_name(name, relative, taken)
+            taken.add(report_name)
+            report_path = reports_dir / Path(relative).parent / report_name
+            items.append(BatchItem(path, relative, report_path, input_dir))
         for name in list(dirs):
             if (Path(root) / name).is_symlink():
                 problems.append((display_path(str(Path(root) / name)), "symbolic link to a folder: not followed"))
     return items, problems
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# The longest file name most file systems allow (ext4, XFS, APFS, NTFS: 255 bytes or UTF-16 units).
+MAX_NAME_BYTES = 255
+
+
+def report_file_name(name: str, relative: str, taken: Collection[str] = ()) -> str:
+    """`<name>.json`, unless that is longer than a file name may be or is taken by a folder beside
+    it (`a.txt` next to a folder `a.txt.json/`, whose reports go in reports/a.txt.json/): then the
+    name cut to fit plus a hash of the file's path, which keeps it unique. The report itself keeps
+    the original name (document.path)."""
+    plain = f"{name}.json"
+    if len(os.fsencode(plain)) <= MAX_NAME_BYTES and plain not in taken:
+        return plain
+    attempt = 0
+    while True:  # a second round only if a file was named to collide with this hash
+        key = relative if attempt == 0 else f"{relative}\0{attempt}"
+        suffix = "-" + hashlib.sha256(os.fsencode(key)).hexdigest()[:12] + ".json"
+        room = MAX_NAME_BYTES - len(suffix)
+        kept, size = [], 0
+        for character in name:  # cut between characters, never inside a UTF-8 sequence
+            size += len(os.fsencode(character))
+            if size > room:
+                break
+            kept.append(character)
+        candidate = "".join(kept) + suffix
+        if candidate not in taken:
+            return candidate
+        attempt += 1
+
+
+def file_sha256(path: Path, root: Path | None = None) -> str:
+    """sha256 of a file, opened as the analysis opens it (regular files inside root only)."""
+    return hashlib.sha256(read_file_bytes(path, root)).hexdigest()
 
 
 def up_to_date(item: BatchItem, guideline: Guideline, encoder_name: str, matcher: str) -> dict[str, Any] | None:
@@ -86,10 +117,10 @@ def up_to_date(item: BatchItem, guideline: Guideline, encoder_name: str, matcher
             and report["guideline"]["sha256"] == guideline.sha256
             and report["encoder"]["name"] == encoder_name
             and report.get("matcher") == matcher
-            and report["document"]["sha256"] == file_sha256(item.path)
+            and report["document"]["sha256"] == file_sha256(item.path, item.root)
         )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, EvidenceError):
+        return None  # re-analyse; a file that cannot be read then gets its reason in errors.csv
     return report if same else None
 
 
@@ -99,19 +130,32 @@ class FileTimeout(EvidenceError):
 
 @contextmanager
 def time_limit(seconds: float | None, path: Path | str) -> Iterator[None]:
-    """Bound the time spent on one file (SIGALRM; main thread of a Unix process)."""
+    """Bound the time spent on one file (SIGALRM; main thread of a Unix process).
+
+    Whatever exception leaves the block after the limit expired is reported as the timeout: a
+    parser that catches the FileTimeout and raises its own error must not make a slow file look
+    corrupt."""
     # SIGALRM exists on Unix only and can be handled only in the main thread.
     if not seconds or not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield
         return
+    message = f"{path}: timed out after {seconds:g} s"
+    expired = threading.Event()
 
     def expire(signum: int, frame: object) -> None:
-        raise FileTimeout(f"{path}: timed out after {seconds:g} s")
+        expired.set()
+        raise FileTimeout(message)
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except FileTimeout:
+        raise
+    except Exception as exc:
+        if expired.is_set():
+            raise FileTimeout(message) from exc
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -127,7 +171,12 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
     start = time.perf_counter()
     try:
         with time_limit(timeout, shown):
-            report = build_report(analyzer.analyze(item.path))
+            # Read here rather than through analyzer.analyze: only a regular file inside the
+            # intake folder is opened (ingest.read_file_bytes).
+            document = read_document(item.path, item.root)
+            analysis = analyzer.analyze_document(document)
+            analysis.timings["ingest"] = time.perf_counter() - start
+            report = build_report(analysis)
             write_atomic(item.report_path, to_json(report))
     except EvidenceError as exc:
         return Outcome(item, None, str(exc), seconds=time.perf_counter() - start)
@@ -269,6 +318,21 @@ def _atomic_path(target: Path, write: Callable[[Path], None]) -> None:
 
 
 STATUS_FILLS = {COVERED: "C6EFCE", WEAK: "FFEB9C", MISSING: "FFC7CE"}
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets
+# (=HYPERLINK(...) in a file name sent by an applicant): OWASP's CSV-injection guidance.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would take for a formula, with a leading single quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _csv_safe_frame(frame: Any) -> Any:
+    """The frame with every text cell and column name made safe by csv_safe."""
+    return frame.rename(columns=csv_safe).map(csv_safe)
 
 
 def write_summary(
@@ -278,32 +342,44 @@ def write_summary(
 
     columns = list(rows[0]) if rows else ["file", "chars", "encoder", "covered", "weak", "missing", "priority"]
     frame = pd.DataFrame(rows, columns=columns)
-    _atomic_path(out_dir / "summary.csv", lambda p: frame.to_csv(p, index=False, encoding="utf-8-sig"))
-    _atomic_path(
-        out_dir / "errors.csv",
-        lambda p: pd.DataFrame(errors, columns=["file", "error"]).to_csv(p, index=False, encoding="utf-8-sig"),
-    )
+    # File names, error messages and guideline titles come from outside: no cell may be a formula.
+    summary_csv = _csv_safe_frame(frame)
+    errors_csv = _csv_safe_frame(pd.DataFrame(errors, columns=["file", "error"]))
+    _atomic_path(out_dir / "summary.csv", lambda p: summary_csv.to_csv(p, index=False, encoding="utf-8-sig"))
+    _atomic_path(out_dir / "errors.csv", lambda p: errors_csv.to_csv(p, index=False, encoding="utf-8-sig"))
     _atomic_path(out_dir / "summary.xlsx", lambda p: _write_xlsx(frame, p, guideline))
     if rows:
         _atomic_path(out_dir / "heatmap.png", lambda p: _write_heatmap(rows, p, guideline))
 
 
 def _write_xlsx(frame: Any, path: Path, guideline: Guideline) -> None:
+    import io
+
     from openpyxl.styles import Font, PatternFill
 
-    with __import__("pandas").ExcelWriter(path, engine="openpyxl") as writer:
+    # Built in memory and written in one go: a zip that openpyxl fails to finish on a full disk
+    # would otherwise fail again, with a traceback, when the garbage collector closes it.
+    buffer = io.BytesIO()
+    with __import__("pandas").ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, sheet_name="summary", index=False)
         sheet = writer.sheets["summary"]
         sheet.freeze_panes = "B2"  # header row and file column stay visible
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         clause_columns = {i + 1 for i, name in enumerate(frame.columns) if name in guideline.clauses}
-        for row in sheet.iter_rows(min_row=2):
+        for row in sheet.iter_rows():
             for cell in row:
-                if cell.column in clause_columns and cell.value in STATUS_FILLS:
+                if isinstance(cell.value, str):
+                    # openpyxl makes any string starting with "=" a formula; these are all text.
+                    # quotePrefix is how Excel itself marks text typed as 'text, so editing the
+                    # cell later does not turn it into a formula either.
+                    cell.data_type = "s"
+                    cell.quotePrefix = cell.value.startswith(FORMULA_TRIGGERS)
+                if cell.row > 1 and cell.column in clause_columns and cell.value in STATUS_FILLS:
                     cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[cell.value])
         notes = writer.book.create_sheet("notes")
         notes["A1"] = PRIORITY_NOTE
+    path.write_bytes(buffer.getvalue())
 
 
 def _write_heatmap(rows: list[dict[str, Any]], path: Path, guideline: Guideline) -> None:
@@ -342,6 +418,37 @@ def _cjk_font() -> str | None:
     return None
 
 
+LOCK_NAME = ".evidence-nlp.lock"
+
+
+@contextmanager
+def output_lock(out_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder, or raise OutputFolderError at once if another
+    batch holds it: two runs into one folder would mix their reports and summaries. filelock
+    takes an flock(2) on OUT/.evidence-nlp.lock, which the kernel releases when the holder dies,
+    so a batch killed with kill -9 never leaves a stale lock."""
+    from filelock import FileLock, Timeout
+
+    lock_path = out_dir / LOCK_NAME
+    lock = FileLock(lock_path, timeout=0)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except Timeout:
+        raise OutputFolderError(
+            f"{display_path(str(out_dir))}: another batch is writing to this output folder "
+            f"(it holds {LOCK_NAME}); wait for it to finish or choose another --out"
+        ) from None
+    except OSError as exc:
+        raise OutputFolderError(
+            f"{display_path(str(out_dir))}: cannot lock the output folder ({exc.strerror or exc})"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def outcome_error(outcome: Outcome) -> tuple[str, str] | None:
     """(file, reason) for errors.csv; the reason without the file name the message starts with."""
     if outcome.error is None:
@@ -352,4 +459,14 @@ def outcome_error(outcome: Outcome) -> tuple[str, str] | None:
     return shown, message[len(prefix) :] if message.startswith(prefix) else message
 
 
-__all__ = ["BatchItem", "Outcome", "discover", "run_batch", "summary_rows", "write_summary"]
+__all__ = [
+    "BatchItem",
+    "Outcome",
+    "csv_safe",
+    "discover",
+    "output_lock",
+    "report_file_name",
+    "run_batch",
+    "summary_rows",
+    "write_summary",
+]

@@ -18,3 +18,7 @@ class IngestError(EvidenceError):
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+
+class OutputFolderError(EvidenceError):
+    """The output folder is being written by another batch, or cannot be created or locked."""

@@ -6,15 +6,18 @@ normalised to "\\n" (for .docx/.pdf, the extracted text, blocks separated by a b
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import IngestError
+from .errors import EvidenceError, IngestError
 
 TEXT_SUFFIXES = (".txt", ".md")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".docx", ".pdf")
@@ -245,8 +248,11 @@ def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], 
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as package:
             unpacked = sum(info.file_size for info in package.infolist())
-    except Exception as exc:  # a damaged central directory
-        raise IngestError(path, f"corrupt .docx ({type(exc).__name__})") from None
+            members = set(package.namelist())
+    except Exception:  # a damaged central directory
+        raise IngestError(path, "corrupt .docx: its zip directory is damaged (truncated file?)") from None
+    if "[Content_Types].xml" not in members:  # every Office Open XML package has one
+        raise IngestError(path, "not a Word document: the zip has no [Content_Types].xml (a zip archive renamed?)")
     if unpacked > MAX_DOCX_UNCOMPRESSED:
         raise IngestError(
             path,
@@ -274,10 +280,10 @@ def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], 
                     style = (block.style.name if block.style is not None else "") or ""
                     is_heading = style.lower().startswith(("heading", "title")) or style.startswith("标题")
                     blocks.append((_normalise_newlines(value), is_heading))
-    except IngestError:
+    except EvidenceError:  # a FileTimeout from the batch's time limit must stay one
         raise
     except Exception as exc:  # python-docx raises many types on damaged packages
-        raise IngestError(path, f"corrupt .docx ({type(exc).__name__})") from None
+        raise IngestError(path, _docx_failure(exc)) from None
     parts, headings, offset = [], [], 0
     for value, is_heading in blocks:
         if parts:
@@ -312,10 +318,12 @@ def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], .
                     continue
                 if value:
                     pages.append(value)
+    except EvidenceError:  # a FileTimeout from the batch's time limit must stay one
+        raise
     except Exception as exc:  # pdfminer raises many types on damaged or encrypted files
         if _password_error(exc):
             raise IngestError(path, "encrypted .pdf: cannot extract text") from None
-        raise IngestError(path, f"corrupt .pdf ({type(exc).__name__})") from None
+        raise IngestError(path, _pdf_failure(exc)) from None
     if not pages:
         if needs_ocr:
             raise IngestError(path, "PDF text has no Unicode mapping: needs OCR")
@@ -325,26 +333,85 @@ def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], .
     return _LONE_SURROGATE.sub("\ufffd", "\n\n".join(pages)), "pdf", (), warnings
 
 
-def _password_error(exc: BaseException) -> bool:
-    """pdfplumber wraps pdfminer's PDFPasswordIncorrect in PdfminerException: look inside."""
+_MISSING_MEMBER = re.compile(r"There is no item named '(.+)' in the archive")
+# Packages that are Office Open XML but not Word: python-docx names their main part's content type.
+_OTHER_OFFICE = (
+    ("spreadsheetml", "an Excel workbook (.xlsx) renamed to .docx"),
+    ("presentationml", "a PowerPoint presentation (.pptx) renamed to .docx"),
+)
+
+
+def _docx_failure(exc: BaseException) -> str:
+    """Why python-docx could not read a package, in words (never an exception class name)."""
+    message = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    missing = _MISSING_MEMBER.search(message)
+    if missing:
+        member = missing.group(1)
+        if member.endswith("document.xml"):
+            return f"not a Word document: the zip has no {member}"
+        return f"corrupt .docx: the part {member} it refers to is missing"
+    if "is not a Word file" in message:
+        other = next((name for key, name in _OTHER_OFFICE if key in message), None)
+        return f"not a Word document: {other}" if other else "not a Word document: its main part is not a Word body"
+    position = getattr(exc, "position", None)  # lxml's XMLSyntaxError: (line, column)
+    if position is not None:
+        return f"corrupt .docx: a part is not well-formed XML (line {position[0]}, column {position[1]})"
+    if isinstance(exc, (zipfile.BadZipFile, EOFError)) or type(exc).__module__ == "zlib":
+        return "corrupt .docx: a compressed part cannot be unpacked (damaged or truncated file)"
+    return "corrupt .docx: its parts cannot be read as a Word document"
+
+
+# pdfminer's exception classes, by name (pdfplumber wraps them), and what each means.
+_PDF_FAILURES = (
+    ("PSEOF", "corrupt .pdf: the file ends too early (truncated or incompletely uploaded?)"),
+    ("PDFNoValidXRef", "corrupt .pdf: its cross-reference table is damaged"),
+    ("PDFNoOutlines", "corrupt .pdf: its document structure is damaged"),
+)
+
+
+def _pdf_failure(exc: BaseException) -> str:
+    """Why pdfplumber could not read a PDF, in words (never an exception class name)."""
+    for current in _exception_chain(exc):
+        name = type(current).__name__
+        reason = next((text for key, text in _PDF_FAILURES if name == key), None)
+        if reason:
+            return reason
+        if "/Root" in str(current):
+            return "corrupt .pdf: it has no document catalogue (/Root); the file is damaged or not really a PDF"
+        if type(current).__module__ == "zlib":
+            return "corrupt .pdf: a compressed stream is damaged"
+    return "corrupt .pdf: its structure is damaged, no text could be extracted"
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    """exc, the exceptions it wraps (in args) and its causes, at most 20."""
     seen: list[BaseException] = []
     queue = [exc]
     while queue and len(seen) < 20:
         current = queue.pop()
         seen.append(current)
+        queue += [a for a in current.args if isinstance(a, BaseException)]
+        queue += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return seen
+
+
+def _password_error(exc: BaseException) -> bool:
+    """pdfplumber wraps pdfminer's PDFPasswordIncorrect in PdfminerException: look inside."""
+    for current in _exception_chain(exc):
         name = type(current).__name__.lower()
         if "password" in name or "encrypt" in name or "encrypt" in str(current).lower():
             return True
-        queue += [a for a in current.args if isinstance(a, BaseException)]
-        queue += [e for e in (current.__cause__, current.__context__) if e is not None]
     return False
 
 
 _READERS = {".txt": _read_text_file, ".md": _read_text_file, ".docx": _read_docx, ".pdf": _read_pdf}
 
 
-def read_document(path: str | Path) -> Document:
-    """Read one input file; raise IngestError (file + reason) for anything unusable."""
+def read_document(path: str | Path, root: str | Path | None = None) -> Document:
+    """Read one input file; raise IngestError (file + reason) for anything unusable.
+
+    With root (the intake folder of a batch), only a regular file whose resolved path lies inside
+    root is read: see read_file_bytes."""
     file = Path(path)
     name = display_path(str(path))
     suffix = file.suffix.lower()
@@ -352,16 +419,7 @@ def read_document(path: str | Path) -> Document:
         raise IngestError(
             name, f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
         )
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise IngestError(name, "file not found") from None
-    except IsADirectoryError:
-        raise IngestError(name, "is a directory, not a file") from None
-    except PermissionError:
-        raise IngestError(name, "permission denied") from None
-    except OSError as exc:
-        raise IngestError(name, f"cannot read file ({exc.strerror or exc})") from None
+    raw = read_file_bytes(file, root)
     if not raw.strip():
         raise IngestError(name, "empty file")
     text, encoding, headings, warnings = _READERS[suffix](raw, name)
@@ -376,3 +434,131 @@ def read_document(path: str | Path) -> Document:
         heading_spans=headings,
         warnings=warnings,
     )
+
+
+# -- opening untrusted files ------------------------------------------------------------------
+# A FIFO blocks the reader forever and a device (a symlink to /dev/zero) never ends, so only
+# regular files are opened; the type is checked before opening (lstat/stat) and again on the open
+# descriptor (fstat), so a file swapped between the two checks is refused too.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+# Walking the intake folder one component at a time from an open descriptor of the folder, each
+# component opened with O_NOFOLLOW, is what keeps a folder swapped for a symlink mid-batch from
+# leading outside it; it needs openat(2) (every Unix; not Windows).
+_CONFINED_WALK = bool(_NOFOLLOW) and os.open in os.supports_dir_fd and os.stat in os.supports_dir_fd
+
+
+def _not_regular(mode: int) -> str | None:
+    """Why a file of this st_mode is not read, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a regular file: not read"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a regular file: not read"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a regular file: not read"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link that changed while it was being read: not read"
+    return "not a regular file: not read"
+
+
+def _read_all(fd: int) -> bytes:
+    with open(fd, "rb", closefd=False) as handle:
+        return handle.read()
+
+
+def _os_error_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory, not a file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # O_NOFOLLOW met a symlink: swapped during the batch
+        return "the file or a folder on its path was replaced by a symbolic link: not read"
+    return f"cannot read file ({exc.strerror or exc})"
+
+
+def _read_checked(fd: int, expected: os.stat_result, name: str) -> bytes:
+    """The bytes of an open descriptor, if it is still the regular file that was checked by name."""
+    opened = os.fstat(fd)
+    reason = _not_regular(opened.st_mode)
+    if reason is None and (opened.st_dev, opened.st_ino) != (expected.st_dev, expected.st_ino):
+        reason = "the file was replaced while it was being read: not read"
+    if reason is not None:
+        raise IngestError(name, reason)
+    return _read_all(fd)
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
+
+
+def read_file_bytes(path: str | Path, root: str | Path | None = None) -> bytes:
+    """The bytes of a regular file; IngestError naming the file otherwise.
+
+    Without root (a file the user named) a symbolic link is followed, but only to a regular file.
+    With root (an intake folder from strangers) the file's resolved path must lie inside root:
+    a symbolic link pointing outside it is refused, and the file is opened by walking from root
+    with O_NOFOLLOW, so nothing swapped in after this check can lead outside either."""
+    name = display_path(str(path))
+    try:
+        if root is None:
+            checked = os.stat(path)
+            reason = _not_regular(checked.st_mode)
+            if reason is not None:
+                raise IngestError(name, reason)
+            fd = os.open(path, _OPEN_FLAGS)
+            try:
+                return _read_checked(fd, checked, name)
+            finally:
+                os.close(fd)
+        return _read_confined(Path(path), Path(root), name)
+    except OSError as exc:
+        raise IngestError(name, _os_error_reason(exc)) from None
+
+
+def _read_confined(path: Path, root: Path, name: str) -> bytes:
+    real_root = os.path.realpath(root)
+    relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    if os.path.islink(path):  # resolve it once: a link to a file inside the intake is fine
+        target = os.path.realpath(path)
+        if not _inside(target, real_root):
+            raise IngestError(name, "symbolic link pointing outside the intake folder: not read")
+        relative = os.path.relpath(target, real_root)
+    parts = Path(relative).parts
+    if not parts or parts[0] == os.pardir:
+        raise IngestError(name, "outside the intake folder: not read")
+    if not _CONFINED_WALK:  # pragma: no cover - Windows: check the resolved path, then the descriptor
+        target = os.path.realpath(os.path.join(real_root, relative))
+        if not _inside(target, real_root):
+            raise IngestError(name, "outside the intake folder: not read")
+        checked = os.lstat(target)
+        reason = _not_regular(checked.st_mode)
+        if reason is not None:
+            raise IngestError(name, reason)
+        fd = os.open(target, _OPEN_FLAGS)
+        try:
+            return _read_checked(fd, checked, name)
+        finally:
+            os.close(fd)
+    folder = os.open(real_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | _NOFOLLOW, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        checked = os.stat(parts[-1], dir_fd=folder, follow_symlinks=False)
+        reason = _not_regular(checked.st_mode)
+        if reason is not None:  # a FIFO or device is never opened
+            raise IngestError(name, reason)
+        fd = os.open(parts[-1], _OPEN_FLAGS | _NOFOLLOW, dir_fd=folder)
+        try:
+            return _read_checked(fd, checked, name)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -87,15 +88,25 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def write_atomic(path: Path, content: str) -> None:
-    """Write via a temporary file and rename, so an interrupted run leaves no half-written file."""
+    """Write via a temporary file and rename, so an interrupted run leaves no half-written file.
+
+    If any step fails (a full disk fails the write itself, often only at the last flush), the
+    temporary file is removed before the OSError goes on: no stray .tmp is ever left behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".tmp", delete=False) as handle:
-        handle.write(content)
+    data = content.encode("utf-8")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
-        os.chmod(handle.name, 0o644)  # NamedTemporaryFile creates 0600; reports are ordinary files
-        os.replace(handle.name, path)
-    except OSError:
-        os.unlink(handle.name)  # never leave a stray temporary file behind
+        try:
+            view = memoryview(data)
+            while view:  # os.write may write less than asked
+                view = view[os.write(handle, view) :]
+        finally:
+            os.close(handle)
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; reports are ordinary files
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
 
 
