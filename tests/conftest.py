@@ -11,6 +11,17 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "corpus" / "samples"
 
 
+# The flag codes of the report contract (docs/report-schema.md).
+FLAG_CODES = {
+    "clause_missing",
+    "clause_weak",
+    "clause_possible",
+    "comparison_past_missing",
+    "comparison_benchmark_missing",
+    "trend_missing",
+}
+
+
 @pytest.fixture(scope="session")
 def guideline() -> Guideline:
     return load_guideline()

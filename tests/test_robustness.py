@@ -21,7 +21,7 @@ from evidence_nlp.errors import IngestError
 from evidence_nlp.ingest import Document, read_document
 from evidence_nlp.report import build_report, to_json
 
-from .conftest import SAMPLES
+from .conftest import FLAG_CODES, SAMPLES
 from .test_ingest import _minimal_pdf
 
 runner = CliRunner()
@@ -36,14 +36,7 @@ RESULTS = (
     "（三）创新成果\n"
     "获实用新型专利3项。\n"
 )
-FLAGS = {
-    "clause_missing",
-    "clause_weak",
-    "clause_possible",
-    "comparison_past_missing",
-    "comparison_benchmark_missing",
-    "trend_missing",
-}
+FLAGS = FLAG_CODES
 
 
 def check_report(report: dict, text: str, guideline, max_passage_chars: int = 400) -> None:
