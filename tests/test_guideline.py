@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from evidence_nlp.errors import GuidelineError
-from evidence_nlp.guideline import load_guideline
+from evidence_nlp.guideline import MAX_GUIDELINE_BYTES, load_guideline
 from evidence_nlp.resources import default_guideline_path
 
 
@@ -120,3 +122,79 @@ def test_another_guideline_file_in_json_works(tmp_path):
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     mini = load_guideline(path)
     assert mini.clause_ids == ["1.1a"] and mini.items["1.1"].kind == "process"
+
+
+# -- untrusted guideline files (docs/security.md) -------------------------------------------------
+_BOMB_ANCHORS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+    f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]\n"
+    for i in range(8)
+)
+
+
+def _bomb_guideline(tmp_path, field: str):
+    """The bundled guide with an alias bomb (9^9 leaves) as one clause's `field`."""
+    data = yaml.safe_load(default_guideline_path().read_text(encoding="utf-8"))
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    target = data["categories"][6]["items"][0]
+    key = "comparison_clause" if field == "comparison_clause" else None
+    if key:
+        old = f"comparison_clause: {target['comparison_clause']}"
+        assert old in text
+        text = text.replace(old, "comparison_clause: *i", 1)
+    else:
+        old = f"guidance: {data['categories'][0]['items'][0]['clauses'][0]['guidance']}"
+        assert old in text
+        text = text.replace(old, "guidance: *i", 1)
+    path = tmp_path / f"bomb-{field}.yaml"
+    path.write_text(_BOMB_ANCHORS + text, encoding="utf-8")
+    return path
+
+
+def _load_in_child(path, limit_bytes: int = 1 << 30) -> subprocess.CompletedProcess:
+    """Load a guideline in a child process whose address space is capped (1 GB): a bomb that got
+    through would die of MemoryError there instead of taking the test machine down."""
+    code = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limit_bytes}, {limit_bytes}))\n"
+        "from evidence_nlp.errors import GuidelineError\n"
+        "from evidence_nlp.guideline import load_guideline\n"
+        "try:\n"
+        "    load_guideline(sys.argv[1])\n"
+        "except GuidelineError as exc:\n"
+        "    print('GuidelineError:', exc)\n"
+        "    sys.exit(3)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("field", ["guidance", "comparison_clause"])
+def test_a_yaml_alias_bomb_is_refused_with_bounded_memory(tmp_path, field):
+    result = _load_in_child(_bomb_guideline(tmp_path, field))
+    assert result.returncode == 3, result.stderr[-500:]
+    assert "expands to more than" in result.stdout and len(result.stdout) < 300
+
+
+def test_a_guideline_with_thousands_of_clauses_is_refused_quickly(tmp_path):
+    items = "".join(
+        f"  - id: '1.{n}'\n    title: 项{n}\n    clauses:\n"
+        + "".join(f"    - id: '1.{n}{letter}'\n      text: 条款\n" for letter in "abcdefghijklmnopqrstuvwxy")
+        for n in range(1, 801)
+    )  # 800 items x 25 clauses = 20,000
+    path = tmp_path / "huge.yaml"
+    path.write_text("id: huge\ntitle: huge\ncategories:\n- id: '1'\n  title: 一\n  items:\n" + items, encoding="utf-8")
+    with pytest.raises(GuidelineError, match="clause"):
+        load_guideline(path)
+    path.write_bytes(b"id: x\n" + b"#" * (MAX_GUIDELINE_BYTES + 1))
+    with pytest.raises(GuidelineError, match="bytes"):
+        load_guideline(path)
+
+
+def test_a_bad_value_is_quoted_short_in_the_error(tmp_path):
+    data = yaml.safe_load(default_guideline_path().read_text(encoding="utf-8"))
+    data["categories"][6]["items"][0]["comparison_clause"] = "x" * 100_000
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(GuidelineError) as error:
+        load_guideline(path)
+    assert "not one of its clauses" in str(error.value) and len(str(error.value)) < 400

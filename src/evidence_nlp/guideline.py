@@ -16,6 +16,11 @@ CLAUSE_ID = re.compile(r"^(\d+)\.(\d+)([a-z])$")
 ITEM_ID = re.compile(r"^(\d+)\.(\d+)$")
 CATEGORY_ID = re.compile(r"^\d+$")
 KINDS = ("process", "results")
+# Guideline files are untrusted input too (docs/security.md). The bundled guide is 26 KB with 39
+# clauses; these bounds leave a generous margin and stop a crafted file before it costs anything.
+MAX_GUIDELINE_BYTES = 1_000_000
+MAX_CLAUSES = 400
+MESSAGE_VALUE_CHARS = 60  # a bad value is quoted in an error message up to this length
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,48 @@ class Guideline:
         }
 
 
+def _quoted(value: Any) -> str:
+    """A value for an error message, never longer than MESSAGE_VALUE_CHARS."""
+    text = repr(value) if isinstance(value, str) else f"a {type(value).__name__}"
+    return text if len(text) <= MESSAGE_VALUE_CHARS else text[: MESSAGE_VALUE_CHARS - 1] + "…"
+
+
+MAX_YAML_NODES = 200_000  # the bundled guide has about 1,500 nodes
+
+
+def _safe_yaml(text: str) -> Any:
+    """yaml.safe_load with aliases bounded: an alias bomb (a 1.5 KB file whose anchors expand to
+    gigabytes once its values are walked) is refused after composing, before anything is built,
+    by counting the nodes as they would be expanded."""
+    import yaml  # only needed for YAML guidelines
+
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        count, stack = 0, [root]
+        while stack:
+            node = stack.pop()
+            count += 1
+            if count > MAX_YAML_NODES:
+                raise GuidelineError(f"YAML expands to more than {MAX_YAML_NODES:,} values (aliases used as a bomb?)")
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(part for pair in node.value for part in pair)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
 def _read_mapping(path: Path) -> dict[str, Any]:
     try:
+        size = path.stat().st_size
+        if size > MAX_GUIDELINE_BYTES:
+            raise GuidelineError(
+                f"{path}: guideline file is {size:,} bytes, more than the {MAX_GUIDELINE_BYTES:,} allowed"
+            )
         raw = path.read_bytes()
     except FileNotFoundError:
         raise GuidelineError(f"{path}: guideline file not found") from None
@@ -114,9 +159,9 @@ def _read_mapping(path: Path) -> dict[str, Any]:
         if path.suffix.lower() == ".json":
             data = json.loads(text)
         else:
-            import yaml  # only needed for YAML guidelines
-
-            data = yaml.safe_load(text)
+            data = _safe_yaml(text)
+    except GuidelineError as exc:
+        raise GuidelineError(f"{path}: {exc}") from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise GuidelineError(f"{path}: not valid UTF-8 JSON/YAML ({' '.join(str(exc).split())})") from None
     except Exception as exc:  # yaml.YAMLError and friends
@@ -133,6 +178,8 @@ def _require(entry: Any, key: str, where: str, path: Path, kind: type = str) -> 
     value = entry.get(key)
     if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
+    if value is not None and not isinstance(value, kind):
+        raise GuidelineError(f"{path}: {where}: '{key}' must be a {kind.__name__}, got {_quoted(value)}")
     if not isinstance(value, kind) or (kind in (str, list) and not value):
         raise GuidelineError(f"{path}: {where}: missing or empty '{key}'")
     return value
@@ -180,8 +227,14 @@ def load_guideline(path: str | Path | None = None) -> Guideline:
                 raise GuidelineError(f"{path}: {where_item}: duplicate item id")
             kind = item.get("kind", "process")
             if kind not in KINDS:
-                raise GuidelineError(f"{path}: {where_item}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+                raise GuidelineError(
+                    f"{path}: {where_item}: kind must be one of {', '.join(KINDS)}, got {_quoted(kind)}"
+                )
             comparison = item.get("comparison_clause")
+            if comparison is not None and not isinstance(comparison, str):
+                raise GuidelineError(
+                    f"{path}: {where_item}: comparison_clause must be a clause id, got {_quoted(comparison)}"
+                )
             clause_ids = []
             for ki, clause in enumerate(_require(item, "clauses", where_item, path, list)):
                 cid = _require(clause, "id", f"{where_item} clauses[{ki}]", path)
@@ -191,6 +244,11 @@ def load_guideline(path: str | Path | None = None) -> Guideline:
                     raise GuidelineError(f"{path}: {where}: id must look like '{item_id}a' under item {item_id}")
                 if cid in clauses:
                     raise GuidelineError(f"{path}: {where}: duplicate clause id")
+                if len(clauses) >= MAX_CLAUSES:
+                    raise GuidelineError(f"{path}: more than {MAX_CLAUSES} clauses; a guideline has a few dozen")
+                guidance = clause.get("guidance") or ""
+                if not isinstance(guidance, str):
+                    raise GuidelineError(f"{path}: {where}: 'guidance' must be text, got {_quoted(guidance)}")
                 clauses[cid] = Clause(
                     id=cid,
                     item_id=item_id,
@@ -199,13 +257,13 @@ def load_guideline(path: str | Path | None = None) -> Guideline:
                     kind=kind,
                     keywords=_strings(clause, "keywords", where, path),
                     exemplars=_strings(clause, "exemplars", where, path),
-                    guidance=str(clause.get("guidance") or ""),
+                    guidance=guidance,
                     is_comparison=cid == comparison,
                 )
                 clause_ids.append(cid)
             if comparison is not None and comparison not in clause_ids:
                 raise GuidelineError(
-                    f"{path}: {where_item}: comparison_clause {comparison!r} is not one of its clauses"
+                    f"{path}: {where_item}: comparison_clause {_quoted(comparison)} is not one of its clauses"
                 )
             if comparison is not None and kind != "results":
                 raise GuidelineError(f"{path}: {where_item}: only results items may have a comparison_clause")
