@@ -473,3 +473,18 @@ def test_damaged_documents_are_explained_in_words(tmp_path, name, content, reaso
         read_document(path)
     assert err.value.reason == reason
     assert not EXCEPTION_NAME.search(reason)
+
+
+def test_a_file_name_that_looks_like_mathtext_does_not_break_the_heatmap(tmp_path):
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    (intake / "a$\\frac{$.txt").write_text(
+        "一、顾客\n\n我每季度开展顾客满意度调查，满意度达到96.5%，较上年提升2个百分点。\n", encoding="utf-8"
+    )
+    from typer.testing import CliRunner
+
+    from evidence_nlp.cli import app
+
+    result = CliRunner().invoke(app, ["batch", str(intake), "--out", str(tmp_path / "out"), "--encoder", "lexical"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "heatmap.png").stat().st_size > 0

@@ -403,6 +403,8 @@ def _write_heatmap(rows: list[dict[str, Any]], path: Path, guideline: Guideline)
     else:  # no font can draw Chinese names here: number them (the CSV has the names)
         labels = [name if name.isascii() else f"#{i + 1}" for i, name in enumerate(labels)]
     axes.set_yticks(range(len(rows)), labels, fontsize=7)
+    for label in axes.get_yticklabels():
+        label.set_parse_math(False)  # a file named "a$\\frac{$.txt" is a name, not mathtext
     axes.set_title("Clause coverage per applicant (green covered, yellow weak, red missing)", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=120, format="png")
