@@ -481,10 +481,60 @@ def test_a_file_name_that_looks_like_mathtext_does_not_break_the_heatmap(tmp_pat
     (intake / "a$\\frac{$.txt").write_text(
         "一、顾客\n\n我每季度开展顾客满意度调查，满意度达到96.5%，较上年提升2个百分点。\n", encoding="utf-8"
     )
-    from typer.testing import CliRunner
-
-    from evidence_nlp.cli import app
-
     result = CliRunner().invoke(app, ["batch", str(intake), "--out", str(tmp_path / "out"), "--encoder", "lexical"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "heatmap.png").stat().st_size > 0
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of `pid`, from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's prctl")
+def test_workers_die_with_a_killed_batch_and_a_rerun_finishes(tmp_path):
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    sources = sorted((SAMPLES.parent / "annotated").glob("*.txt"))[:24]
+    for source in sources:
+        (intake / source.name).write_bytes(source.read_bytes())
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "evidence_nlp", "batch", str(intake), "--out", str(out), "--workers", "2"]
+    batch = subprocess.Popen(
+        [*command, "--encoder", "lexical"], cwd=SAMPLES.parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while time.monotonic() < deadline and len(workers) < 2 and batch.poll() is None:
+        workers = _children(batch.pid)
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the batch never started its workers"
+    batch.send_signal(signal.SIGKILL)
+    batch.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if _alive(w)], "workers outlived the killed batch"
+    rerun = subprocess.run(
+        [*command, "--encoder", "lexical"], cwd=SAMPLES.parents[1], capture_output=True, text=True, timeout=600
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert len(list((out / "reports").rglob("*.json"))) == len(sources)
+    assert not list(out.rglob("*.tmp"))

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterator
@@ -191,7 +192,25 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(options: dict[str, Any], threads: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when the batch process dies (Linux prctl
+    PR_SET_PDEATHSIG): after a kill -9 of the batch, orphaned workers would go on writing reports
+    into a folder the next run already owns. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0) != 0:
+        return  # unsupported kernel: the parent-alive check below still catches a dead parent
+    if os.getppid() != parent:  # the batch died before prctl took effect
+        os._exit(1)
+
+
+def _worker_init(options: dict[str, Any], threads: int, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     # Each worker gets its share of the cores: BLAS threads beyond that only fight each other.
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(threads)
@@ -237,7 +256,7 @@ def run_batch(
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
         with ProcessPoolExecutor(
-            max_workers=workers, initializer=_worker_init, initargs=(analyzer_options, threads)
+            max_workers=workers, initializer=_worker_init, initargs=(analyzer_options, threads, os.getpid())
         ) as pool:
             futures = {pool.submit(_worker_run, item, timeout): (index, item) for index, item in todo}
             for future in as_completed(futures):
