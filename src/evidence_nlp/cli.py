@@ -211,7 +211,7 @@ def _run_batch_locked(
             _fail(f"{path}: {reason}")
         _fail(f"{display_path(str(out))}: cannot write the summary ({exc.strerror or exc})")
         raise typer.Exit(1) from None
-    analysed = sum(1 for o in outcomes if o.report is not None and not o.skipped)
+    analysed = sum(1 for o in outcomes if o.summary is not None and not o.skipped)
     skipped = sum(1 for o in outcomes if o.skipped)
     typer.echo(
         f"{len(items)} files: {analysed} analysed, {skipped} up to date, {len(errors)} errors "
