@@ -156,7 +156,7 @@ def test_the_heatmap_has_a_bounded_size_at_any_intake(tmp_path, guideline):
 
     row = {"file": "x.txt", **{cid: "covered" for cid in guideline.clause_ids}}
     sizes = []
-    for count in (HEATMAP_MAX_ROWS, 3 * HEATMAP_MAX_ROWS):
+    for count in (HEATMAP_MAX_ROWS, 3 * HEATMAP_MAX_ROWS):  # 100 and 300 applicants
         path = tmp_path / f"heatmap{count}.png"
         _write_heatmap([{**row, "file": f"{i}.txt"} for i in range(count)], path, guideline)
         with Image.open(path) as image:

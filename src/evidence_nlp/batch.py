@@ -29,7 +29,7 @@ from .guideline import Guideline
 from .ingest import SUPPORTED_SUFFIXES, display_path, read_document, read_file_bytes
 
 STATUS_WEIGHT = {COVERED: 1.0, WEAK: 0.5, MISSING: 0.0}
-HEATMAP_MAX_ROWS = 300
+HEATMAP_MAX_ROWS = 100
 
 
 @dataclass(frozen=True)
