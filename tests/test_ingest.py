@@ -157,3 +157,51 @@ def test_docx_that_is_a_zip_but_not_a_document(tmp_path):
         archive.writestr("hello.txt", "hi")
     with pytest.raises(IngestError, match=r"not a Word document: the zip has no \[Content_Types\]\.xml"):
         read_document(Path(path))
+
+
+# Issue 10 item 13: a text with a few stray control bytes (pasted from another program) is read.
+NARRATIVE = ("一、顾客\n\n我每季度开展顾客满意度调查，满意度达到96.5%，较上年提升2个百分点。\n" * 8).rstrip("\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_a_text_with_a_stray_nul_and_control_characters_is_read_without_them(tmp_path, encoding):
+    stray = NARRATIVE.replace("满意度调查", "满意度\x00调查", 1).replace("百分点", "百分\x1b点\x07", 1) + "\t完\r\n"
+    path = tmp_path / "pasted.txt"
+    path.write_bytes(stray.encode(encoding))
+    doc = read_document(path)
+    assert doc.encoding == encoding
+    assert doc.text == NARRATIVE + "\t完\n"  # \t kept, \r\n normalised as before, the rest dropped
+    assert doc.warnings == (
+        "3 control character(s) that do not belong in a text (1 NUL, 1 BEL, 1 ESC) were dropped: "
+        "pasted from another program?",
+    )
+
+
+def test_the_dropped_control_characters_are_a_warning_in_the_report(tmp_path, lexical_analyzer):
+    from evidence_nlp.report import build_report
+
+    path = tmp_path / "pasted.txt"
+    path.write_bytes(NARRATIVE.encode() + b"\x00\n")
+    report = build_report(lexical_analyzer.analyze_document(read_document(path)))
+    assert any("1 NUL" in warning for warning in report["document"]["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        # More than 1 % control bytes: not a text with a few stray ones.
+        (NARRATIVE.encode() + b"\x00" * 40, "binary data, not a text file"),
+        (bytes(range(256)) * 4, "binary data, not a text file"),
+        (b"\x89PNG\r\n\x1a\n" + NARRATIVE.encode() + b"\x00", "binary data, not a text file (looks like a PNG image"),
+        # UTF-16 without a byte-order mark has a NUL in every ASCII character, all at one parity.
+        (NARRATIVE.encode("utf-16-le"), "looks like UTF-16 without a byte-order mark"),
+        # Few control bytes, but what is left is no text either.
+        (bytes(range(0x81, 0xFF)) * 30 + b"\x00", "binary data, not a text file"),
+    ],
+)
+def test_truly_binary_files_are_still_refused(tmp_path, content, reason):
+    path = tmp_path / "binary.txt"
+    path.write_bytes(content)
+    with pytest.raises(IngestError) as err:
+        read_document(path)
+    assert reason in err.value.reason

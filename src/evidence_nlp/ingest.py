@@ -104,6 +104,40 @@ def _looks_binary(raw: bytes) -> bool:
     return controls > max(8, len(raw) // 50)
 
 
+# NUL and the control bytes above: what a text pasted from another program may carry a few of.
+_STRAY_BYTES = b"\x00" + _CONTROL_BYTES
+_STRAY_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 11: "vertical tab", 27: "ESC"}
+
+
+def _drop_stray_controls(raw: bytes, path: str) -> tuple[bytes, str]:
+    """A text that _looks_binary only because of a few stray control bytes (at most 1 %), without
+    them, and a warning saying so; IngestError (binary data) for anything else.
+
+    Dropping bytes below 0x20 cannot split a character: in UTF-8, GBK and GB18030 every byte of a
+    multi-byte character is 0x30 or above. \t, \n, \r and \f are kept (not in _STRAY_BYTES)."""
+    kept = raw.translate(None, _STRAY_BYTES)
+    dropped = len(raw) - len(kept)
+    if dropped * 100 > len(raw) or any(raw.startswith(magic) for magic, _ in _MAGIC) or _utf16_nuls(raw):
+        raise IngestError(path, _binary_reason(raw))
+    counts = Counter(b for b in raw if b in _STRAY_BYTES)
+    kinds = ", ".join(
+        f"{count} {_STRAY_NAMES.get(byte, f'0x{byte:02x}')}" for byte, count in sorted(counts.items())[:5]
+    )
+    more = ", …" if len(counts) > 5 else ""
+    warning = (
+        f"{dropped} control character(s) that do not belong in a text ({kinds}{more}) were dropped: "
+        "pasted from another program?"
+    )
+    return kept, warning
+
+
+def _utf16_nuls(raw: bytes) -> bool:
+    """The NULs are those of UTF-16 text without a byte-order mark (every ASCII character has one,
+    always at the same parity), not a few stray ones (any parity)."""
+    even, odd = raw[0::2].count(0), raw[1::2].count(0)
+    return even + odd >= 4 and max(even, odd) >= 0.9 * (even + odd) and _looks_like_utf16(raw)
+
+
 def _binary_reason(raw: bytes) -> str:
     kind = next((name for magic, name in _MAGIC if raw.startswith(magic)), None)
     if kind:
@@ -191,7 +225,18 @@ def _decode(raw: bytes, path: str) -> tuple[str, str, tuple[str, ...]]:
             raise IngestError(path, _binary_reason(raw))
         return _normalise_newlines(text), "utf-16", ()
     if _looks_binary(raw):
-        raise IngestError(path, _binary_reason(raw))
+        # A few stray NULs or control bytes in a text: read it without them, with a warning.
+        kept, warning = _drop_stray_controls(raw, path)
+        try:
+            text, encoding, warnings = _decode_plain(kept, path)
+        except IngestError:
+            raise IngestError(path, _binary_reason(raw)) from None
+        return text, encoding, (warning, *warnings)
+    return _decode_plain(raw, path)
+
+
+def _decode_plain(raw: bytes, path: str) -> tuple[str, str, tuple[str, ...]]:
+    """Text without a byte-order mark: UTF-8, else GBK/GB18030."""
     decoded = _decode_utf8(raw, path, "utf-8")
     if decoded is not None:
         return decoded
