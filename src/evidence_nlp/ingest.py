@@ -13,10 +13,12 @@ import re
 import stat
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import sandbox
 from .errors import EvidenceError, IngestError
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -25,6 +27,11 @@ _CID = re.compile(r"\(cid:\d+\)")
 # A .docx whose parts unpack to more than this is refused before parsing (a zip bomb would
 # otherwise exhaust memory and time); real narratives unpack to a few MB.
 MAX_DOCX_UNCOMPRESSED = 256 * 1024 * 1024
+# Bounds on what one .docx/.pdf may yield (a 50,000-page PDF would otherwise take gigabytes);
+# generous for real narratives, which run to tens of pages and tens of thousands of characters.
+# Memory and time per file are bounded by the worker process that parses it (sandbox.py).
+MAX_PDF_PAGES = 300
+MAX_TEXT_CHARS = 2_000_000
 # Characters that render as nothing: a file made only of these and whitespace has no text.
 _INVISIBLE = "\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
 _VISIBLE = re.compile(f"[^\\s\\x00-\\x1f\\x7f{_INVISIBLE}]")
@@ -292,17 +299,26 @@ def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], 
         raise IngestError(path, "encrypted (password-protected) .docx")
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as package:
-            unpacked = sum(info.file_size for info in package.infolist())
-            members = set(package.namelist())
-    except Exception:  # a damaged central directory
+            infos = package.infolist()
+    except Exception as exc:  # a damaged central directory
+        _reraise_memory_error(exc)
         raise IngestError(path, "corrupt .docx: its zip directory is damaged (truncated file?)") from None
-    if "[Content_Types].xml" not in members:  # every Office Open XML package has one
+    unpacked = sum(info.file_size for info in infos)
+    if "[Content_Types].xml" not in {info.filename for info in infos}:  # every Office Open XML package has one
         raise IngestError(path, "not a Word document: the zip has no [Content_Types].xml (a zip archive renamed?)")
     if unpacked > MAX_DOCX_UNCOMPRESSED:
         raise IngestError(
             path,
             f"corrupt .docx (unpacks to {unpacked:,} bytes, over the limit of {MAX_DOCX_UNCOMPRESSED:,})",
         )
+    # The sizes above are what the zip says; python-docx reads each part whole, so a part that
+    # unpacks to more than its header declares would be unpacked whole first (gigabytes from a few
+    # MB). Unpack each part here in bounded chunks, up to its declared size and no further.
+    for info in infos:
+        reason = _member_size_lie(raw, info)
+        if reason:
+            raise IngestError(path, reason)
+    characters = counted = 0
     try:
         document = docx.Document(io.BytesIO(raw))
         blocks: list[tuple[str, bool]] = []
@@ -325,9 +341,15 @@ def _read_docx(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], 
                     style = (block.style.name if block.style is not None else "") or ""
                     is_heading = style.lower().startswith(("heading", "title")) or style.startswith("标题")
                     blocks.append((_normalise_newlines(value), is_heading))
+            if len(blocks) > counted:
+                counted = len(blocks)
+                characters += len(blocks[-1][0])
+                if characters > MAX_TEXT_CHARS:
+                    raise IngestError(path, _too_much_text())
     except EvidenceError:  # a FileTimeout from the batch's time limit must stay one
         raise
     except Exception as exc:  # python-docx raises many types on damaged packages
+        _reraise_memory_error(exc)
         raise IngestError(path, _docx_failure(exc)) from None
     parts, headings, offset = [], [], 0
     for value, is_heading in blocks:
@@ -352,10 +374,17 @@ def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], .
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
     if not raw.startswith(b"%PDF"):
         raise IngestError(path, "corrupt .pdf (no PDF header)")
+    from pdfminer.pdfpage import PDFPage
+
     pages: list[str] = []
     needs_ocr: list[int] = []
+    characters = 0
     try:
         with pdfplumber.open(io.BytesIO(raw)) as pdf:
+            # pdf.pages builds every page at once: count them one by one first, and stop early.
+            for count, _ in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+                if count > MAX_PDF_PAGES:
+                    raise IngestError(path, f"more than {MAX_PDF_PAGES} pages (the limit for one file): not read")
             for number, page in enumerate(pdf.pages, start=1):
                 value = fold_radicals(_normalise_newlines(page.extract_text() or "")).strip()
                 if _CID.search(value) and len(_CID.sub("", value).strip()) < len(value) / 2:
@@ -363,9 +392,13 @@ def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], .
                     continue
                 if value:
                     pages.append(value)
+                    characters += len(value)
+                    if characters > MAX_TEXT_CHARS:
+                        raise IngestError(path, _too_much_text())
     except EvidenceError:  # a FileTimeout from the batch's time limit must stay one
         raise
     except Exception as exc:  # pdfminer raises many types on damaged or encrypted files
+        _reraise_memory_error(exc)
         if _password_error(exc):
             raise IngestError(path, "encrypted .pdf: cannot extract text") from None
         raise IngestError(path, _pdf_failure(exc)) from None
@@ -376,6 +409,56 @@ def _read_pdf(raw: bytes, path: str) -> tuple[str, str, tuple[tuple[int, int], .
     warnings = (f"pages {', '.join(map(str, needs_ocr))} have no Unicode text map and need OCR",) if needs_ocr else ()
     # A broken ToUnicode map can yield lone surrogates, which no UTF-8 report could hold.
     return _LONE_SURROGATE.sub("\ufffd", "\n\n".join(pages)), "pdf", (), warnings
+
+
+def _too_much_text() -> str:
+    return f"more than {MAX_TEXT_CHARS:,} characters of text (the limit for one file): not read"
+
+
+def _reraise_memory_error(exc: BaseException) -> None:
+    """A parser's wrapped MemoryError (pdfplumber wraps everything) as the MemoryError it is: the
+    worker process reports it as the memory limit, not as a damaged file."""
+    if any(isinstance(current, MemoryError) for current in _exception_chain(exc)):
+        raise MemoryError from None
+
+
+_INFLATE_INPUT = 64 * 1024  # compressed bytes fed to zlib at a time
+_INFLATE_OUTPUT = 1 << 20  # the most zlib may unpack from them in one step
+
+
+def _member_size_lie(raw: bytes, info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member cannot be trusted (it unpacks to more than its header declares), or None.
+
+    Unpacked in bounded steps and stopped one step past the declared size, so the check itself
+    never holds more than a megabyte. Other damage is left to the parser's own messages."""
+    if info.compress_type == zipfile.ZIP_STORED or info.flag_bits & 0x1:  # stored: nothing unpacks; encrypted
+        return None
+    part = display_path(info.filename[:80])
+    if info.compress_type != zipfile.ZIP_DEFLATED:  # Word writes only stored and deflated parts
+        return f"corrupt .docx: the part {part} uses a compression method Word does not use: not read"
+    header = raw[info.header_offset : info.header_offset + 30]
+    if len(header) < 30 or not header.startswith(b"PK\x03\x04"):
+        return None
+    start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+    data = memoryview(raw)[start : start + info.compress_size]
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced = 0
+    try:
+        for offset in range(0, len(data), _INFLATE_INPUT):
+            chunk: bytes | memoryview = data[offset : offset + _INFLATE_INPUT]
+            while chunk and not inflater.eof:
+                produced += len(inflater.decompress(chunk, _INFLATE_OUTPUT))
+                if produced > info.file_size:
+                    return (
+                        f"corrupt .docx: the part {part} unpacks to more than the {info.file_size:,} bytes "
+                        "its zip header declares (a zip bomb?): not read"
+                    )
+                chunk = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+    except zlib.error:
+        return None  # damaged: python-docx says so
+    return None
 
 
 _MISSING_MEMBER = re.compile(r"There is no item named '(.+)' in the archive")
@@ -450,6 +533,7 @@ def _password_error(exc: BaseException) -> bool:
 
 
 _READERS = {".txt": _read_text_file, ".md": _read_text_file, ".docx": _read_docx, ".pdf": _read_pdf}
+_ISOLATED_READERS = (_read_docx, _read_pdf)
 
 
 def read_document(path: str | Path, root: str | Path | None = None) -> Document:
@@ -467,7 +551,11 @@ def read_document(path: str | Path, root: str | Path | None = None) -> Document:
     raw = read_file_bytes(file, root)
     if not raw.strip():
         raise IngestError(name, "empty file")
-    text, encoding, headings, warnings = _READERS[suffix](raw, name)
+    reader = _READERS[suffix]
+    if reader in _ISOLATED_READERS:  # parsers of compressed formats: memory and time bounded (sandbox.py)
+        text, encoding, headings, warnings = sandbox.run_isolated(reader, raw, name)
+    else:
+        text, encoding, headings, warnings = reader(raw, name)
     if not _VISIBLE.search(text):  # whitespace, control and zero-width characters only
         raise IngestError(name, "no text (only whitespace)")
     return Document(
