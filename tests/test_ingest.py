@@ -78,6 +78,11 @@ def _minimal_pdf(content: bytes, to_unicode: bytes | None = None) -> bytes:
         font,
         *([_stream(to_unicode)] if to_unicode else []),
     ]
+    return build_pdf(objects)
+
+
+def build_pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (1 is the catalogue), with a cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

@@ -28,6 +28,7 @@ from evidence_nlp.errors import IngestError
 from evidence_nlp.ingest import read_document
 
 from .conftest import SAMPLES
+from .test_ingest import build_pdf
 
 DOCX = SAMPLES / "pm_no_headings.docx"
 GiB = 1 << 30
@@ -87,20 +88,6 @@ def deflate_zeros(size: int) -> bytes:
 def zlib_zeros(size: int) -> bytes:
     """deflate_zeros in a zlib wrapper (PDF's FlateDecode); Adler-32 of n zeros is (n mod 65521) << 16 | 1."""
     return b"\x78\xda" + deflate_zeros(size) + (((size % 65521) << 16) | 1).to_bytes(4, "big")
-
-
-def build_pdf(objects: list[bytes]) -> bytes:
-    """A PDF of these objects (1 is the catalogue), with a cross-reference table."""
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def pdf_with_content(content: bytes, flate: bool = False) -> bytes:
