@@ -15,6 +15,7 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -615,6 +616,19 @@ def _os_error_reason(exc: OSError) -> str:
     return f"cannot read file ({exc.strerror or exc})"
 
 
+def _read_regular(checked: os.stat_result, open_file: Callable[[], int], name: str) -> bytes:
+    """The bytes of a file checked by name to be regular, opened only after that check (a FIFO or
+    device is never opened), and read only if the descriptor is still that file."""
+    reason = _not_regular(checked.st_mode)
+    if reason is not None:
+        raise IngestError(name, reason)
+    fd = open_file()
+    try:
+        return _read_checked(fd, checked, name)
+    finally:
+        os.close(fd)
+
+
 def _read_checked(fd: int, expected: os.stat_result, name: str) -> bytes:
     """The bytes of an open descriptor, if it is still the regular file that was checked by name."""
     opened = os.fstat(fd)
@@ -640,15 +654,7 @@ def read_file_bytes(path: str | Path, root: str | Path | None = None) -> bytes:
     name = display_path(str(path))
     try:
         if root is None:
-            checked = os.stat(path)
-            reason = _not_regular(checked.st_mode)
-            if reason is not None:
-                raise IngestError(name, reason)
-            fd = os.open(path, _OPEN_FLAGS)
-            try:
-                return _read_checked(fd, checked, name)
-            finally:
-                os.close(fd)
+            return _read_regular(os.stat(path), lambda: os.open(path, _OPEN_FLAGS), name)
         return _read_confined(Path(path), Path(root), name)
     except OSError as exc:
         raise IngestError(name, _os_error_reason(exc)) from None
@@ -669,15 +675,7 @@ def _read_confined(path: Path, root: Path, name: str) -> bytes:
         target = os.path.realpath(os.path.join(real_root, relative))
         if not _inside(target, real_root):
             raise IngestError(name, "outside the intake folder: not read")
-        checked = os.lstat(target)
-        reason = _not_regular(checked.st_mode)
-        if reason is not None:
-            raise IngestError(name, reason)
-        fd = os.open(target, _OPEN_FLAGS)
-        try:
-            return _read_checked(fd, checked, name)
-        finally:
-            os.close(fd)
+        return _read_regular(os.lstat(target), lambda: os.open(target, _OPEN_FLAGS), name)
     folder = os.open(real_root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for part in parts[:-1]:
@@ -685,13 +683,6 @@ def _read_confined(path: Path, root: Path, name: str) -> bytes:
             os.close(folder)
             folder = inner
         checked = os.stat(parts[-1], dir_fd=folder, follow_symlinks=False)
-        reason = _not_regular(checked.st_mode)
-        if reason is not None:  # a FIFO or device is never opened
-            raise IngestError(name, reason)
-        fd = os.open(parts[-1], _OPEN_FLAGS | _NOFOLLOW, dir_fd=folder)
-        try:
-            return _read_checked(fd, checked, name)
-        finally:
-            os.close(fd)
+        return _read_regular(checked, lambda: os.open(parts[-1], _OPEN_FLAGS | _NOFOLLOW, dir_fd=folder), name)
     finally:
         os.close(folder)

@@ -46,6 +46,17 @@ def _ordinals(headings: Sequence[Heading]) -> list[int] | None:
     return values
 
 
+def ordinal_headings(passages: Sequence[Passage], headings: Sequence[Heading]) -> list[tuple[int, int]] | None:
+    """(passage index, ordinal) of the top-level headings when there are at least three and all are
+    own-words Chinese-numbered headings in increasing order; None otherwise (nothing to link, so
+    the caller need not score the content)."""
+    by_start = {h.start: h for h in headings}
+    top = [(i, by_start[p.start]) for i, p in enumerate(passages) if p.kind == "heading" and p.start in by_start]
+    top = [(i, h) for i, h in top if h.level == 1]
+    ordinals = _ordinals([h for _, h in top]) if len(top) >= 3 else None
+    return None if ordinals is None else [(i, o) for (i, _), o in zip(top, ordinals, strict=True)]
+
+
 def link_ordinal_headings(
     passages: Sequence[Passage],
     headings: Sequence[Heading],
@@ -59,13 +70,11 @@ def link_ordinal_headings(
     (passages x clauses) says what each passage is about; `clause_categories` names each
     column's category ("1" … "7")."""
     passages = tuple(passages)
-    by_start = {h.start: h for h in headings}
-    top = [(i, by_start[p.start]) for i, p in enumerate(passages) if p.kind == "heading" and p.start in by_start]
-    top = [(i, h) for i, h in top if h.level == 1]
     categories = sorted(set(clause_categories), key=lambda c: int(c) if c.isdigit() else 99)
-    ordinals = _ordinals([h for _, h in top]) if len(top) >= 3 else None
-    if ordinals is None or max(ordinals) > len(categories):
+    top = ordinal_headings(passages, headings)
+    if top is None or max(o for _, o in top) > len(categories):
         return passages
+    ordinals = [o for _, o in top]
     columns = np.asarray(clause_categories)
     bounds = [i for i, _ in top] + [len(passages)]
     blocks = []

@@ -179,8 +179,8 @@ class ClauseMatcher:
         agrees (decode.link_ordinal_headings), judged by the supervised scorer (the model's, or
         `scorer`); unchanged without a scorer."""
         scorer = scorer if scorer is not None else self.model_.scorer
-        if scorer is None:
-            return tuple(passages)
+        if scorer is None or decode.ordinal_headings(passages, headings) is None:
+            return tuple(passages)  # most documents: no own-words numbered headings, nothing to score
         rows, _, paragraph_row = self.paragraph_rows(passages)
         scores = np.zeros((len(passages), len(self.clause_ids_)), dtype=np.float32)
         if rows:
