@@ -25,6 +25,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCRIPT_PAYLOAD = '<script>window.__pwned = 1; document.title = "pwned"</script>'
 IMG_PAYLOAD = '<img src=x onerror="window.__pwned = 2">'
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}  # a common phone in CSS pixels
+WIDTHS = {"desktop": VIEWPORT, "phone": PHONE}
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _unavailable(reason: str):
@@ -56,9 +59,8 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORT, java_script_enabled=True)
+def _new_page(browser, viewport):
+    context = browser.new_context(viewport=viewport, java_script_enabled=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
     page.problems = []  # console errors and uncaught exceptions, e.g. a script the CSP blocked
@@ -66,8 +68,36 @@ def page(browser):
     page.on("pageerror", lambda exc: page.problems.append(str(exc)))
     page.requests = []
     page.on("request", lambda r: page.requests.append(r.url))
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _new_page(browser, VIEWPORT)
     yield page
     context.close()
+
+
+@pytest.fixture(params=list(WIDTHS), ids=list(WIDTHS))
+def sized_page(browser, request):
+    """A page at desktop width (1280 px) and at phone width (390 px)."""
+    context, page = _new_page(browser, WIDTHS[request.param])
+    page.viewport = WIDTHS[request.param]
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def sample(analyzer, tmp_path_factory):
+    """The bundled welder sample as it is: the reports people see (and the README's screenshots)."""
+    analysis = analyzer.analyze(STRUCTURED)
+    report = build_report(analysis)
+    folder = tmp_path_factory.mktemp("sample")
+    pages = {"report": report}
+    for kind, function in (("reviewer", render.render_reviewer_html), ("applicant", render.render_applicant_html)):
+        pages[kind] = folder / f"welder.{kind}.html"
+        pages[kind].write_text(function(analysis, report), encoding="utf-8")
+    return pages
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +206,117 @@ def test_applicant_report_in_chromium(page, narrative, tmp_path):
     body = page.locator("body").inner_text()
     assert "自评报告差距分析" in body and "建议补充的证据" in body
     payload_passages = {p["id"] for p in report["passages"] if SCRIPT_PAYLOAD in p["text"]}
-    shown = page.locator("section.gap .mono").all_inner_texts()
+    shown = page.locator("section.gap li[data-passage]").evaluate_all("l => l.map(e => e.dataset.passage)")
     if payload_passages & set(shown):
         assert SCRIPT_PAYLOAD in body
     _assert_inert(page)
+
+
+# --- as a person sees them, at desktop and at phone width ------------------------------------------
+
+
+def _overflow(page) -> tuple[int, int]:
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+@pytest.mark.parametrize("kind", ["reviewer", "applicant"])
+def test_no_horizontal_overflow(sized_page, sample, kind):
+    page = sized_page
+    _open(page, sample[kind])
+    width, inner = _overflow(page)
+    assert width <= inner, f"{kind} page is {width} px wide in a {inner} px window"
+    # Nothing sticks out of the page either (a table cut off by overflow:hidden would hide rows).
+    outside = page.evaluate(
+        """() => [...document.querySelectorAll("main *")]
+            .filter(e => !e.closest("nav") && e.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .map(e => e.tagName + "." + e.className).slice(0, 5)"""
+    )
+    assert outside == []
+    _assert_inert(page)
+
+
+def test_matrix_fits_and_keeps_names_whole(sized_page, sample):
+    page = sized_page
+    _open(page, sample["reviewer"])
+    # Category names on one or two lines, never one character per line; every clause cell visible.
+    lines = page.locator("table.matrix th.cat").evaluate_all(
+        """cs => cs.map(c => { const r = document.createRange(); r.selectNodeContents(c);
+            return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; })"""
+    )
+    assert len(lines) == 7 and max(lines) <= 2, lines
+    cells = page.locator("td.clause-cell")
+    assert cells.count() == 39
+    rights = cells.evaluate_all("cs => cs.map(c => c.getBoundingClientRect().right)")
+    assert max(rights) <= page.viewport["width"]
+    assert all(cells.nth(i).is_visible() for i in range(cells.count()))
+
+
+@pytest.mark.parametrize("cid", ["1.1a", "5.2b", "7.4b"])
+def test_clicked_clause_heading_is_below_the_sticky_header(sized_page, sample, cid):
+    page = sized_page
+    _open(page, sample["reviewer"])
+    page.click(f'td.clause-cell[data-clause="{cid}"] a')
+    page.wait_for_function(f"location.hash === '#clause-{cid}'")
+    page.wait_for_timeout(100)
+    nav = page.locator("nav.toc").bounding_box()
+    head = page.locator(f'section[id="clause-{cid}"] .clause-head')
+    box = head.bounding_box()
+    assert nav["y"] == 0 and nav["height"] <= 60  # one row, also on a phone
+    assert box["y"] >= nav["y"] + nav["height"], f"{cid}'s heading hidden under the header"
+    assert box["y"] + box["height"] <= page.viewport["height"]
+    for part in (".cid", ".badge"):  # the clause id and its status, in view
+        part_box = head.locator(part).first.bounding_box()
+        assert part_box["y"] >= nav["height"] and part_box["y"] + part_box["height"] <= page.viewport["height"]
+    assert head.locator(".cid").inner_text() == cid
+
+
+def test_verdict_within_the_first_two_screens(sized_page, sample):
+    page = sized_page
+    _open(page, sample["reviewer"])
+    tops = page.evaluate(
+        """() => Object.fromEntries(["flags", "comparisons"].map(
+            id => [id, document.getElementById(id).getBoundingClientRect().top + window.scrollY]))"""
+    )
+    height = page.viewport["height"]
+    assert tops["flags"] < tops["comparisons"] < 2 * height, tops
+    # The comparisons table itself starts within the two screens, not only its heading.
+    table = page.locator("table.comparisons").bounding_box()
+    assert table["y"] < 2 * height
+    # People read words: no internal flag codes on the page.
+    text = page.locator("main").inner_text()
+    assert "clause_missing" not in text and "comparison_benchmark_missing" not in text
+
+
+def test_applicant_gap_table_is_readable_on_a_phone(browser, sample):
+    context, page = _new_page(browser, PHONE)
+    try:
+        _open(page, sample["applicant"])
+        widths = page.locator("#overview td:last-child").evaluate_all(
+            "cs => cs.map(c => c.getBoundingClientRect().width)"
+        )
+        assert widths and min(widths) >= PHONE["width"] * 0.6  # the clause text gets the row's width
+    finally:
+        context.close()
+
+
+SHOTS = {
+    "reviewer-report.png": ("reviewer", VIEWPORT, 1700),
+    "applicant-report.png": ("applicant", VIEWPORT, 1700),
+    "reviewer-report-phone.png": ("reviewer", PHONE, 2 * PHONE["height"]),
+    "applicant-report-phone.png": ("applicant", PHONE, 2 * PHONE["height"]),
+}
+
+
+@pytest.mark.skipif(os.environ.get("UPDATE_SCREENSHOTS") != "1", reason="UPDATE_SCREENSHOTS=1 rewrites docs/*.png")
+def test_update_screenshots(browser, sample):
+    """`UPDATE_SCREENSHOTS=1 pytest tests/test_browser.py -k screenshots` rewrites the README's
+    screenshots of the bundled sample: the first screens at desktop and at phone width."""
+    for name, (kind, viewport, height) in SHOTS.items():
+        context, page = _new_page(browser, viewport)
+        try:
+            _open(page, sample[kind])
+            clip = {"x": 0, "y": 0, "width": viewport["width"], "height": height}
+            page.screenshot(path=str(DOCS / name), full_page=True, clip=clip)
+        finally:
+            context.close()
+        assert 10_000 < (DOCS / name).stat().st_size < 600_000

@@ -5,18 +5,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape as markup_escape
 from typer.testing import CliRunner
 
-from evidence_nlp import render
+from evidence_nlp import render, report_view
 from evidence_nlp.cli import app
+from evidence_nlp.coverage import comparison_status
 from evidence_nlp.ingest import read_document
 from evidence_nlp.report import build_report
 
+from . import conftest
 from .conftest import SAMPLES
 
 runner = CliRunner()
@@ -24,6 +30,32 @@ STRUCTURED = SAMPLES / "welder_structured_gbk.txt"
 SCRIPT = '<script>alert("x")</script>'
 IMG = "<img src=x onerror=alert(1)>"
 MARKDOWN_PAYLOAD = "**粗体** [链接](javascript:alert(1)) | 竖线 &lt;b&gt;"
+
+
+def escape(value) -> str:
+    """As the templates escape (markupsafe: &#34; and &#39; for quotes)."""
+    return str(markup_escape(value))
+
+
+class Visible(HTMLParser):
+    """The text a reader sees: everything outside <script>, <style> and attributes."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+        self.feed(text)
+        self.text = "".join(self.parts)
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style", "title")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style", "title")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
 
 
 class Elements(HTMLParser):
@@ -114,8 +146,9 @@ def test_matrix_has_one_cell_per_clause_with_its_status(reviewer, welder, guidel
         classes = cell["class"].split()
         assert f"status-{statuses[cell['data-clause']]}" in classes
         assert sum(c.startswith("status-") for c in classes) == 1
-    links = [a["href"] for a in Elements(reviewer).find("a") if a.get("href", "").startswith("#clause-")]
-    assert links[:39] == [f"#clause-{cid}" for cid in guideline.clause_ids]  # the matrix comes first
+    matrix = _section(reviewer, "matrix")
+    links = [a["href"] for a in Elements(matrix).find("a") if a.get("href", "").startswith("#clause-")]
+    assert links == [f"#clause-{cid}" for cid in guideline.clause_ids]
     assert len(set(statuses.values())) >= 2  # the sample exercises more than one colour
 
 
@@ -126,8 +159,12 @@ def test_every_clause_has_a_section_with_text_status_and_score(reviewer, welder,
     for clause in report["clauses"]:
         body = _section(reviewer, f"clause-{clause['id']}")
         assert sections[f"clause-{clause['id']}"]["data-status"] == clause["status"]
-        assert html.escape(guideline.clauses[clause["id"]].text) in body
-        assert f"最高概率 {clause['score']:.2f}" in body
+        assert escape(guideline.clauses[clause["id"]].text) in body
+        if clause["evidence"]:
+            assert f"最佳证据概率 {clause['score']:.2f}" in body
+        else:  # no evidence, no "0.00" beside a near-miss's probability
+            assert "最佳证据概率" not in body
+        assert f"判断把握：{report_view.CONFIDENCE_LABELS[clause['confidence']]}" in body
         for pid in clause["evidence"]:
             assert f'href="#passage-{pid}"' in body
         if clause["near_misses"]:
@@ -148,11 +185,11 @@ def test_evidence_is_shown_with_scores_and_marked_keywords(reviewer, welder, gui
         evidence = body[: body.find("near-misses")] if "near-misses" in body else body
         for pid in clause["evidence"][: render.MAX_EVIDENCE]:
             if clause["id"] in scores[pid]:
-                assert f"概率 <strong>{scores[pid][clause['id']]:.2f}</strong>" in evidence
+                assert f"匹配概率 <strong>{scores[pid][clause['id']]:.2f}</strong>" in evidence
         keywords = guideline.clauses[clause["id"]].keywords
         hits = {k for pid in clause["evidence"][: render.MAX_EVIDENCE] for k in keywords if k in texts[pid]}
         for keyword in hits:
-            assert f"<mark>{html.escape(keyword)}</mark>" in evidence or any(
+            assert f"<mark>{escape(keyword)}</mark>" in evidence or any(
                 keyword in longer and f"<mark>{longer}</mark>" in evidence for longer in keywords
             )
         marked += bool(hits)
@@ -182,16 +219,29 @@ def test_full_text_is_shown_exactly_with_every_passage(reviewer, welder):
         assert f"kind-{passage['kind']}" in classes
 
 
-def test_header_comparisons_and_flags(reviewer, welder):
+def test_verdict_first_provenance_last(reviewer, welder):
+    """Totals, flags and comparisons lead; the matrix and the evidence follow; provenance at the bottom."""
     _, report = welder
+    order = [reviewer.index(f'id="{i}"') for i in ("top", "flags", "comparisons", "matrix", "clauses")]
+    order += [reviewer.index('id="fulltext-section"'), reviewer.index('id="provenance"')]
+    assert order == sorted(order)
+    provenance = _section(reviewer, "provenance")
     for value in (
-        "welder_structured_gbk.txt",
         report["document"]["sha256"],
+        report["guideline"]["sha256"],
+        report["matcher"],
         f"{report['tool']['name']} {report['tool']['version']}",
         f"{report['encoder']['name']}，{report['encoder']['dim']} 维",
         report["guideline"]["title"],
     ):
-        assert value in reviewer
+        assert escape(value) in provenance
+    for value in (report["document"]["sha256"], report["matcher"], f"{report['encoder']['name']}，"):
+        assert reviewer.index(escape(value)) > reviewer.index('id="provenance"')  # not above the verdict
+    assert "welder_structured_gbk.txt" in reviewer[: reviewer.index('id="flags"')]
+
+
+def test_comparisons_and_flags(reviewer, welder):
+    _, report = welder
     comparisons = _section(reviewer, "comparisons")
     for item_id, comparison in report["comparisons"].items():
         row = comparisons[comparisons.index(f'data-item="{item_id}"') :].split("</tr>", 1)[0]
@@ -201,9 +251,51 @@ def test_header_comparisons_and_flags(reviewer, welder):
             assert ("✓" in cell) == comparison[key]
             assert re.findall(r'href="#passage-(p\d+)"', cell) == comparison["evidence"][key]
     flags = _section(reviewer, "flags")
-    assert flags.count("<tr data-code=") == len(report["flags"]) > 0
+    codes = [a["data-code"] for _, a in Elements(flags).tags if "data-code" in a]
+    assert sorted(codes) == sorted(f["code"] for f in report["flags"])
+    seen = Visible(flags).text
     for flag in report["flags"]:
-        assert html.escape(flag["message"]) in flags
+        assert report_view.FLAG_LABELS[flag["code"]] in seen
+        assert f'data-clause="{flag["clause"]}"' in flags
+
+
+def test_no_internal_codes_or_ids_in_what_people_read(reviewer, applicant, markdown):
+    people = reviewer[: reviewer.index('id="provenance"')]  # the provenance table names the matcher file
+    for page in (Visible(people).text, Visible(applicant).text, markdown):
+        for code in conftest.FLAG_CODES:
+            assert code not in page
+        assert not re.search(r"\bp\d+\b", page)  # passage ids: paragraphs are 第N段
+        assert not re.search(r"@\d+", page)
+    # Probabilities are for reviewers only, and explained there in one line.
+    assert "概率" not in Visible(applicant).text and "概率" not in markdown
+    assert report_view.PROBABILITY_LEGEND in Visible(reviewer).text
+
+
+def test_one_status_per_clause_in_every_view(reviewer, applicant, welder, guideline):
+    """Issue 12 item 3: the matrix, the clause section, the comparisons table and the flags agree."""
+    _, report = welder
+    elements = Elements(reviewer)
+    matrix = {c["data-clause"]: c["data-status"] for c in elements.with_class("td", "clause-cell")}
+    sections = {s["id"][len("clause-") :]: s["data-status"] for s in elements.with_class("section", "clause")}
+    assert matrix == sections == {c["id"]: c["status"] for c in report["clauses"]}
+    comparisons = _section(reviewer, "comparisons")
+    for item_id, comparison in report["comparisons"].items():
+        cid = guideline.items[item_id].comparison_clause
+        assert matrix[cid] == comparison_status(comparison["past"], comparison["benchmark"])
+        row = comparisons[comparisons.index(f'data-item="{item_id}"') :].split("</tr>", 1)[0]
+        assert f'class="badge status-{matrix[cid]}"' in row
+    flagged = {li["data-clause"]: li["data-status"] for li in Elements(_section(reviewer, "flags")).find("li")}
+    for flag in report["flags"]:
+        assert flagged[flag["clause"]] == matrix[flag["clause"]]
+        expected = {"clause_missing": "missing", "clause_weak": "weak", "clause_possible": "weak"}.get(flag["code"])
+        if expected:
+            assert matrix[flag["clause"]] == expected
+    assert {cid for cid, s in matrix.items() if s != "covered"} <= set(flagged)
+    # The applicant page lists the same gaps with the same statuses.
+    gaps = {s["data-clause"]: s["class"] for s in Elements(applicant).with_class("section", "gap")}
+    assert {cid: next(c[7:] for c in cls.split() if c.startswith("status-")) for cid, cls in gaps.items()} == {
+        cid: s for cid, s in matrix.items() if s != "covered"
+    }
 
 
 def test_self_contained_and_only_its_own_script(reviewer):
@@ -213,7 +305,7 @@ def test_self_contained_and_only_its_own_script(reviewer):
     scripts = re.findall(r"<script>(.*?)</script>", reviewer, re.S)
     assert scripts == [render._REVIEWER_JS]
     digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
-    assert f"script-src &#x27;sha256-{digest}&#x27;" in reviewer
+    assert f"script-src &#39;sha256-{digest}&#39;" in reviewer
     assert '"PingFang SC","Noto Sans CJK SC","Source Han Sans SC"' in reviewer and "@media print" in reviewer
 
 
@@ -230,20 +322,17 @@ def test_applicant_text_is_escaped_everywhere(hostile):
     for page in (reviewer, applicant):
         assert SCRIPT not in page and IMG not in page
         assert "<img" not in page and "<b>" not in page
-        assert "evil&lt;b&gt;&amp;&quot;q&quot;.txt" in page  # the file name, in the header or intro
-    assert html.escape(SCRIPT) in reviewer and html.escape(IMG) in reviewer
-    assert html.escape(MARKDOWN_PAYLOAD) in reviewer  # "&lt;" stays text: shown as "&lt;", not "<"
+        assert "evil&lt;b&gt;&amp;&#34;q&#34;.txt" in page  # the file name, in the header or intro
+    assert escape(SCRIPT) in reviewer and escape(IMG) in reviewer
+    assert escape(MARKDOWN_PAYLOAD) in reviewer  # "&lt;" stays text: shown as "&lt;", not "<"
     assert re.findall(r"<script>(.*?)</script>", reviewer, re.S) == [render._REVIEWER_JS]
-    assert "<script" not in applicant and "script-src &#x27;none&#x27;" in applicant
-    # Where a payload passage is among the closest passages of a gap, its excerpt shows it as text.
+    assert "<script" not in applicant and "script-src &#39;none&#39;" in applicant
+    # The payload passage is among the closest passages of a gap: its excerpt shows it as text.
     payload_passages = {p["id"] for p in report["passages"] if SCRIPT in p["text"]}
-    closest = {
-        pid
-        for cid in render._View(analysis, report).gaps()
-        for pid, _ in render._closest(render._View(analysis, report), cid)
-    }
-    if payload_passages & closest:
-        assert html.escape(SCRIPT) in applicant
+    view = report_view.build_view(analysis, report)
+    closest = {e.passage.id for c in view.gaps for e in c.closest}
+    assert payload_passages & closest
+    assert escape(SCRIPT) in applicant
 
 
 def test_markup_from_the_narrative_is_inert_in_markdown(hostile):
@@ -264,19 +353,40 @@ def test_md_escape():
     assert render.md_escape("两行\n文字\t之间") == "两行 文字 之间"
 
 
-def test_marked_escapes_around_and_inside_marks():
-    pattern = render._keyword_pattern(["质量", "质量意识", "a<b"])
-    assert render._marked("强化质量意识<script>a<B", pattern) == (
-        "强化<mark>质量意识</mark>&lt;script&gt;<mark>a&lt;B</mark>"
-    )
-    assert render._marked("无关键词 & <x>", None) == "无关键词 &amp; &lt;x&gt;"
+def test_highlight_and_excerpt():
+    pattern = report_view.keyword_pattern(["质量", "质量意识", "a<b"])
+    assert report_view.highlight("强化质量意识<script>a<B", pattern) == [
+        report_view.Segment("强化"),
+        report_view.Segment("质量意识", True),
+        report_view.Segment("<script>"),
+        report_view.Segment("a<B", True),
+    ]
+    assert report_view.highlight("无关键词 & <x>", None) == [report_view.Segment("无关键词 & <x>")]
+    segments = report_view.excerpt("甲" * 50 + "质量" + "乙" * 100, pattern, width=40)
+    assert segments[0].text == "…" and segments[-1].text == "…" and report_view.Segment("质量", True) in segments
+    assert len(report_view.plain(segments)) == 42
+
+
+def test_marks_are_escaped_in_the_page(hostile):
+    analysis, report = hostile
+    page = render.render_reviewer_html(analysis, report)
+    assert "<mark>社会责任</mark>&lt;script&gt;" in page or "社会责任&lt;script&gt;" in page
 
 
 # --- applicant report ---------------------------------------------------------------------------
 
 
+def _paragraph_labels(analysis) -> dict[str, str]:
+    """第N段 of each passage: the paragraph's place in the document, headings counted."""
+    counts: dict[int, int] = {}
+    for p in analysis.segmentation.passages:
+        counts[p.paragraph] = counts.get(p.paragraph, 0) + 1
+    return {p.id: f"第{p.paragraph + 1}段" for p in analysis.segmentation.passages if counts[p.paragraph] == 1}
+
+
 def test_applicant_html_lists_exactly_the_gaps_with_guidance(applicant, welder, guideline):
-    _, report = welder
+    analysis, report = welder
+    paragraphs = _paragraph_labels(analysis)
     gaps = [c["id"] for c in report["clauses"] if c["status"] != "covered"]
     sections = Elements(applicant).with_class("section", "gap")
     assert [s["data-clause"] for s in sections] == gaps
@@ -287,13 +397,16 @@ def test_applicant_html_lists_exactly_the_gaps_with_guidance(applicant, welder, 
             continue
         body = _section(applicant, f"gap-{cid}")
         assert f"status-{clause['status']}" in sections[gaps.index(cid)]["class"]
-        assert html.escape(guideline.clauses[cid].text) in body
-        assert html.escape(guideline.clauses[cid].guidance) in body
+        assert escape(guideline.clauses[cid].text) in body
+        assert escape(report_view.applicant_words(guideline.clauses[cid].guidance)) in body
         closest = (clause["evidence"] + clause["near_misses"])[: render.MAX_CLOSEST]
         for pid in closest:
-            assert f'<span class="mono">{pid}</span>' in body
+            assert f'data-passage="{pid}"' in body
+            assert f'<span class="where">{paragraphs[pid]}</span>' in body
         if not closest:
             assert "没有与本条款接近的段落" in body
+        if clause["possible"]:
+            assert report_view.APPLICANT_POSSIBLE in body and "专门补写一段" not in body
     for line in _covered_lines(report, guideline):  # covered clauses, briefly
         assert line in applicant
     assert "<script" not in applicant and "致申报人" in applicant
@@ -319,12 +432,14 @@ def test_applicant_reports_list_the_missing_comparisons(applicant, markdown, wel
             assert ("未与您本人以往的结果比对" in text) == (not c["past"])
             assert ("未与标杆、同行或行业水平比对" in text) == (not c["benchmark"])
             assert ("难以显示趋势" in text) == (c["past"] and not c["trend"])
-        assert html.escape(guideline.clauses[item.comparison_clause].guidance) in advice
-        assert render.md_escape(guideline.clauses[item.comparison_clause].guidance) in line
+        guidance = report_view.applicant_words(guideline.clauses[item.comparison_clause].guidance)
+        assert escape(guidance) in advice
+        assert render.md_escape(guidance) in line
 
 
 def test_applicant_markdown_lists_exactly_the_gaps_with_guidance(markdown, welder, guideline):
-    _, report = welder
+    analysis, report = welder
+    paragraphs = _paragraph_labels(analysis)
     gaps = [c["id"] for c in report["clauses"] if c["status"] != "covered"]
     headings = re.findall(r"^### (\S+) ", markdown, re.M)
     assert headings == gaps
@@ -332,14 +447,53 @@ def test_applicant_markdown_lists_exactly_the_gaps_with_guidance(markdown, welde
     for cid in gaps:
         clause = guideline.clauses[cid]
         assert f"- **指南原文：** {render.md_escape(clause.text)}" in blocks[cid]
-        assert f"- **建议补充的证据：** {render.md_escape(clause.guidance)}" in blocks[cid]
+        assert f"- **建议补充的证据：** {render.md_escape(report_view.applicant_words(clause.guidance))}" in blocks[cid]
         entry = next(c for c in report["clauses"] if c["id"] == cid)
         for pid in (entry["evidence"] + entry["near_misses"])[: render.MAX_CLOSEST]:
-            assert f"  - {pid}（" in blocks[cid]
+            assert f"  - {paragraphs[pid]}（" in blocks[cid]
+        if entry["possible"]:
+            assert report_view.APPLICANT_POSSIBLE in blocks[cid] and "专门补写一段" not in blocks[cid]
     assert markdown.startswith("# 自评报告差距分析\n")
     assert all(f"## {c.id}. {c.title}\n" in markdown for c in guideline.categories)
     for line in _covered_lines(report, guideline):
         assert line in markdown
+
+
+def test_applicant_is_addressed_as_nin(applicant, markdown, welder):
+    """您 throughout, also in the guideline's guidance (which says 你)."""
+    assert "你" not in Visible(applicant).text and "你" not in markdown
+    assert "您" in Visible(applicant).text and "您" in markdown
+
+
+def test_applicant_quotes_paragraph_openings(applicant, welder):
+    analysis, report = welder
+    view = report_view.build_view(analysis, report)
+    quoted = [e for c in view.gaps for e in c.closest]
+    assert quoted
+    for e in quoted:
+        paragraph = analysis.segmentation.paragraphs[e.passage.paragraph - 1]
+        words = " ".join(analysis.document.text[paragraph.start : paragraph.end].split())
+        assert e.passage.opening.rstrip("…") == words[: len(e.passage.opening.rstrip("…"))]
+        if e.show_opening:
+            assert escape(f"以“{e.passage.opening}”开头") in applicant
+
+
+def test_rendering_is_byte_identical_in_another_process(reviewer, applicant, markdown, tmp_path):
+    """No timestamps, no set or hash order: a fresh interpreter with another hash seed writes the same bytes."""
+    script = (
+        "import hashlib, sys\n"
+        "from evidence_nlp import render\n"
+        "from evidence_nlp.pipeline import Analyzer\n"
+        "from evidence_nlp.guideline import load_guideline\n"
+        "from evidence_nlp.report import build_report\n"
+        f"a = Analyzer(load_guideline()).analyze({str(STRUCTURED)!r})\n"
+        "r = build_report(a)\n"
+        "for f in (render.render_reviewer_html, render.render_applicant_html, render.render_applicant_markdown):\n"
+        "    print(hashlib.sha256(f(a, r).encode()).hexdigest())\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [hashlib.sha256(p.encode()).hexdigest() for p in (reviewer, applicant, markdown)]
 
 
 # --- the CLI ------------------------------------------------------------------------------------
