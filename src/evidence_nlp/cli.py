@@ -141,7 +141,9 @@ def batch(
     out: Path = typer.Option(
         ..., "--out", "-o", help="Output folder: reports/, summary.csv/.xlsx, errors.csv, heatmap.png."
     ),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1, help="Worker processes, one BLAS thread each (default: one per core)."
+    ),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per file (0: no limit)."),
     force: bool = typer.Option(False, "--force", help="Re-analyse files whose report is up to date."),
     guideline: Path | None = GUIDELINE_OPTION,
@@ -166,7 +168,7 @@ def batch(
 def _run_batch_locked(
     input_dir: Path,
     out: Path,
-    workers: int,
+    workers: int | None,
     timeout: float,
     force: bool,
     guideline: Path | None,
@@ -194,11 +196,14 @@ def _run_batch_locked(
         task = progress.add_task("batch", total=len(items), rate="")
         started = __import__("time").perf_counter()
 
+        analysed = 0
+
         def advance(outcome) -> None:
+            nonlocal analysed
             progress.advance(task)
-            done = progress.tasks[0].completed
+            analysed += not outcome.skipped  # up-to-date files cost nothing: not part of the rate
             elapsed = __import__("time").perf_counter() - started
-            progress.update(task, rate=f"{done / elapsed:.1f} files/s" if elapsed > 0 else "")
+            progress.update(task, rate=f"{analysed / elapsed:.1f} files/s" if analysed and elapsed > 0 else "")
 
         outcomes = run_batch(
             items, analyzer, options, workers=workers, timeout=timeout or None, force=force, progress=advance
@@ -505,6 +510,10 @@ def corpus_agree(
 
 
 def main() -> None:
+    # One BLAS thread per process, set before anything imports numpy (parallel.py).
+    from .parallel import apply_thread_policy
+
+    apply_thread_policy()
     app()
 
 

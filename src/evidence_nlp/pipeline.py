@@ -65,6 +65,18 @@ class Analyzer:
         self.coverage_options = coverage_options or {}
         self.assessor = self._assessor(model)
 
+    def warm_up(self) -> Analyzer:
+        """Load now what loads on first use (jieba's dictionary, the encoder's weights): before
+        forking workers, so that they inherit it instead of each loading it again."""
+        if self.matcher.tokenizer is not None:
+            self.matcher.tokenizer.words("预热")
+        load = getattr(self.encoder, "load", None)
+        if load is not None:
+            load()
+        elif self.encoder is not None:
+            self.encoder.encode(["预热"])
+        return self
+
     def _assessor(self, model: LinearModel) -> CoverageAssessor:
         # Coverage parameters tuned with the model apply unless the caller overrides them.
         status = StatusModel.from_dict(model.status_model) if model.status_model else None

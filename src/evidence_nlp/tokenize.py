@@ -23,11 +23,8 @@ class Tokenizer:
             import jieba
 
             jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()
             path = Path(self.user_dictionary) if self.user_dictionary else user_dictionary_path()
-            if path.exists():
-                tokenizer.load_userdict(str(path))
-            self._jieba = tokenizer
+            self._jieba = _jieba_with_dictionaries(jieba, path if path.exists() else None)
         return self._jieba
 
     def words(self, text: str) -> list[str]:
@@ -37,3 +34,29 @@ class Tokenizer:
     def __getstate__(self) -> dict:
         # jieba instances hold large dictionaries; rebuild them in worker processes instead.
         return {"user_dictionary": self.user_dictionary, "_jieba": None}
+
+
+def _jieba_with_dictionaries(jieba, user_dictionary: Path | None):
+    """A jieba Tokenizer with its main and user dictionaries loaded, from the start-up cache when
+    possible: jieba keeps its own prefix dictionary as a marshal file that takes 0.8 s to load,
+    while the same table (with the user words added) unpickles in 0.2 s (diskcache.py)."""
+    from .diskcache import cache_key, cached_pickle, file_identity
+
+    tokenizer = jieba.Tokenizer()
+
+    def build() -> tuple[dict[str, int], int]:
+        tokenizer.initialize()
+        if user_dictionary is not None:
+            tokenizer.load_userdict(str(user_dictionary))
+        return tokenizer.FREQ, tokenizer.total
+
+    main_dictionary = Path(jieba.__file__).parent / "dict.txt"
+    key = cache_key(
+        jieba.__version__,
+        file_identity(main_dictionary) if main_dictionary.is_file() else "packaged",
+        file_identity(user_dictionary) if user_dictionary is not None else "no user dictionary",
+    )
+    frequencies, total = cached_pickle("jieba-dictionary", key, build)
+    if not tokenizer.initialized:  # taken from the cache: install the table as initialize() would
+        tokenizer.FREQ, tokenizer.total, tokenizer.initialized = frequencies, total, True
+    return tokenizer
