@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -198,3 +199,42 @@ def test_a_bad_value_is_quoted_short_in_the_error(tmp_path):
     with pytest.raises(GuidelineError) as error:
         load_guideline(path)
     assert "not one of its clauses" in str(error.value) and len(str(error.value)) < 400
+
+
+def test_bundled_guideline_has_a_measure_direction_lexicon(guideline):
+    directions = guideline.measure_directions
+    assert directions["合格率"] == "up" and directions["不良率"] == "down"
+    assert directions["投诉"] == "down" and directions["满意度"] == "up" and directions["周期"] == "down"
+    assert set(directions.values()) == {"up", "down"}
+
+
+def test_measure_directions_is_optional(tmp_path):
+    data = _base()
+    data.pop("measure_directions", None)
+    assert load_guideline(_write(tmp_path, data)).measure_directions == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (["合格率"], "measure_directions must be a mapping"),
+        ({"合格率": "higher"}, "'合格率' must be one of up, down, got 'higher'"),
+        ({"合格率": None}, "'合格率' must be one of up, down"),
+        ({"  ": "up"}, "a fragment must be non-empty text"),
+        ({"率" * 31: "up"}, "is longer than 30 characters"),
+    ],
+)
+def test_bad_measure_directions_name_the_entry(tmp_path, value, message):
+    data = _base()
+    data["measure_directions"] = value
+    with pytest.raises(GuidelineError, match=re.escape(message)):
+        load_guideline(_write(tmp_path, data))
+
+
+def test_a_huge_measure_direction_lexicon_is_refused(tmp_path):
+    from evidence_nlp.guideline import MAX_MEASURE_DIRECTIONS
+
+    data = _base()
+    data["measure_directions"] = {f"指标{i}": "up" for i in range(MAX_MEASURE_DIRECTIONS + 1)}
+    with pytest.raises(GuidelineError, match="more than 2,000 entries"):
+        load_guideline(_write(tmp_path, data))

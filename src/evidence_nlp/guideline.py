@@ -21,6 +21,11 @@ KINDS = ("process", "results")
 MAX_GUIDELINE_BYTES = 1_000_000
 MAX_CLAUSES = 400
 MESSAGE_VALUE_CHARS = 60  # a bad value is quoted in an error message up to this length
+# measure_directions: name fragments of results measures and which way is better. The bundled
+# lexicon has a few dozen entries; a fragment is a short phrase.
+MAX_MEASURE_DIRECTIONS = 2_000
+MAX_MEASURE_FRAGMENT_CHARS = 30
+MEASURE_DIRECTIONS = ("up", "down")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class Guideline:
     categories: tuple[Category, ...]
     items: dict[str, Item] = field(repr=False)
     clauses: dict[str, Clause] = field(repr=False)
+    # name fragment of a results measure -> "up" | "down" (which way is better), e.g. 合格率: up
+    measure_directions: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def clause_ids(self) -> list[str]:
@@ -192,6 +199,37 @@ def _strings(entry: dict[str, Any], key: str, where: str, path: Path) -> tuple[s
     return tuple(values)
 
 
+def _measure_directions(data: dict[str, Any], path: Path) -> dict[str, str]:
+    """The optional `measure_directions` mapping: fragment -> "up" | "down"."""
+    raw = data.get("measure_directions")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise GuidelineError(f"{path}: measure_directions must be a mapping of name fragments to up/down")
+    if len(raw) > MAX_MEASURE_DIRECTIONS:
+        raise GuidelineError(
+            f"{path}: measure_directions has more than {MAX_MEASURE_DIRECTIONS:,} entries; a lexicon has a few dozen"
+        )
+    directions: dict[str, str] = {}
+    for fragment, direction in raw.items():
+        if not isinstance(fragment, str) or not fragment.strip():
+            raise GuidelineError(
+                f"{path}: measure_directions: a fragment must be non-empty text, got {_quoted(fragment)}"
+            )
+        if len(fragment) > MAX_MEASURE_FRAGMENT_CHARS:
+            raise GuidelineError(
+                f"{path}: measure_directions: fragment {_quoted(fragment)} is longer than "
+                f"{MAX_MEASURE_FRAGMENT_CHARS} characters"
+            )
+        if direction not in MEASURE_DIRECTIONS:
+            raise GuidelineError(
+                f"{path}: measure_directions: {_quoted(fragment)} must be one of {', '.join(MEASURE_DIRECTIONS)}, "
+                f"got {_quoted(direction)}"
+            )
+        directions[fragment.strip()] = direction
+    return directions
+
+
 def load_guideline(path: str | Path | None = None) -> Guideline:
     """Load and validate a guideline file; raise GuidelineError naming the bad entry."""
     path = Path(path) if path is not None else default_guideline_path()
@@ -286,4 +324,5 @@ def load_guideline(path: str | Path | None = None) -> Guideline:
         categories=tuple(categories),
         items=items,
         clauses=clauses,
+        measure_directions=_measure_directions(data, path),
     )
