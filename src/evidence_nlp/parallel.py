@@ -137,9 +137,9 @@ def map_in_workers(
     options: Any = None,
 ) -> Iterator[tuple[int, Result]]:
     """(index, function(state, item)) for every item, in completion order; in this process when
-    one worker is enough."""
+    one worker is enough, or where workers can neither fork nor `build` their state."""
     items = list(items)
-    if workers <= 1 or len(items) <= 1:
+    if workers <= 1 or len(items) <= 1 or (build is None and not forking()):
         for index, item in enumerate(items):
             yield index, function(state, item)
         return

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import __version__
 from .coverage import StatusModel
-from .embed import MemoEncoder
+from .embed import MemoEncoder, windows
 from .evaluate import GoldDocument, compare, passage_paragraphs, summarise
 from .ingest import read_document
 from .match import FEATURES, ClauseScorer, LinearModel
@@ -297,6 +297,23 @@ def corpus_hash(documents: Sequence[GoldDocument]) -> str:
     return digest.hexdigest()
 
 
+def encode_corpus(analyzer: Analyzer, documents: Sequence[GoldDocument], workers: int | None = None) -> int:
+    """Encode every passage window of the documents once, up front, in one process per core
+    (MemoEncoder.prefill): training, tuning and cross-validation then read the remembered vectors.
+    Returns the number of windows."""
+    from .parallel import default_workers
+
+    memo = analyzer.matcher.encoder
+    if not isinstance(memo, MemoEncoder):
+        return 0
+    pieces = []
+    for gold in documents:
+        for passage in analyzer.segmenter.segment(read_document(gold.path)).passages:
+            pieces += [passage.text[start:end] for start, end in windows(passage.text, memo.max_chars)]
+    memo.prefill(pieces, workers=default_workers() if workers is None else workers)
+    return len(pieces)
+
+
 def train(
     analyzer: Analyzer, train_docs: Sequence[GoldDocument], dev_docs: Sequence[GoldDocument], c: float = 1.0
 ) -> tuple[LinearModel, dict[str, Any]]:
@@ -311,6 +328,7 @@ def _train(
 ) -> tuple[LinearModel, dict[str, Any]]:
     if analyzer.encoder is not None and not isinstance(analyzer.matcher.encoder, MemoEncoder):
         analyzer.matcher.encoder = MemoEncoder(analyzer.matcher.encoder)
+    encode_corpus(analyzer, [*train_docs, *dev_docs])
     features, clause_index, labels, prototypes, scorer, held_out = training_pairs(analyzer, train_docs)
     model = fit_model(features, clause_index, labels, analyzer.guideline.clause_ids, c=c)
     model = replace(model, prototypes=prototypes, scorer=scorer)
