@@ -14,6 +14,7 @@ explained by what the comparisons lack, not by the generic "only general stateme
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -267,6 +268,29 @@ class ProvenanceRow:
     mono: bool = False
 
 
+@dataclass(frozen=True)
+class ReviewOption:
+    """One choice of a select in the correction UI."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """What the reviewer page's correction UI needs beyond the report itself.
+
+    `data` is the tool's verdict as the page shows it (statuses, every evidence and near-miss
+    passage, the comparisons, every passage's offsets) plus the document's identity: the page
+    script exports it with the reviewer's corrections, so an export can be turned into a gold file
+    without re-running the tool (feedback.py). Ids and offsets only, no narrative text."""
+
+    data: str  # JSON, compact, deterministic
+    passages: tuple[ReviewOption, ...]  # text passages a reviewer can add as evidence
+    clauses: tuple[ReviewOption, ...]  # the clauses they can add it for
+    storage_key: str  # localStorage key: one record per document
+
+
 @dataclass
 class ReportView:
     file_name: str
@@ -292,6 +316,7 @@ class ReportView:
     disclaimer: str = DISCLAIMER
     probability_legend: str = PROBABILITY_LEGEND
     statuses: dict[str, dict[str, str]] = field(default_factory=dict)
+    review: ReviewView | None = None
 
     def clause(self, cid: str) -> ClauseView:
         return next(c for c in self.clauses if c.id == cid)
@@ -547,6 +572,53 @@ class _Builder:
         out.append(FullTextPiece(text[cursor:]))
         return tuple(out)
 
+    # -- the correction UI ----------------------------------------------------------------------
+    def review(self, clauses: dict[str, ClauseView]) -> ReviewView:
+        report = self.report
+        data = {
+            "document": {
+                "sha256": report["document"]["sha256"],
+                "file_name": PurePath(report["document"]["path"]).name or report["document"]["path"],
+                "format": report["document"]["format"],
+                "chars": report["document"]["chars"],
+            },
+            "guideline": {"id": report["guideline"]["id"], "sha256": report["guideline"]["sha256"]},
+            "tool": {"name": report["tool"]["name"], "version": report["tool"]["version"]},
+            "encoder": report["encoder"]["name"],
+            "matcher": str(report.get("matcher", "")),
+            "clauses": {
+                cid: {
+                    "status": self.entries[cid]["status"],
+                    "evidence": list(self.entries[cid]["evidence"]),
+                    "near": list(self.entries[cid]["near_misses"]),
+                }
+                for cid in clauses
+            },
+            "comparisons": {
+                item: {kind: bool(c[kind]) for kind, _ in COMPARISON_KINDS} for item, c in report["comparisons"].items()
+            },
+            "comparison_clauses": {
+                item: self.guideline.items[item].comparison_clause
+                for item in report["comparisons"]
+                if item in self.guideline.items and self.guideline.items[item].comparison_clause in clauses
+            },
+            "passages": {p["id"]: [p["start"], p["end"], p["kind"]] for p in report["passages"]},
+        }
+        passages = []
+        for raw in report["passages"]:
+            if raw["kind"] == "heading":
+                continue  # headings cite nothing (annotation guide §1)
+            view = self.passages[raw["id"]]
+            flat = " ".join(view.text.split())
+            opening = flat[:OPENING_CHARS] + ("…" if len(flat) > OPENING_CHARS else "")
+            passages.append(ReviewOption(raw["id"], f"{view.label} {opening}"))
+        return ReviewView(
+            data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+            passages=tuple(passages),
+            clauses=tuple(ReviewOption(c.id, f"{c.id} {c.item_title}") for c in clauses.values()),
+            storage_key=f"evidence-nlp-review:{report['document']['sha256']}",
+        )
+
     # -- the whole report ----------------------------------------------------------------------
     def build(self) -> ReportView:
         report, guideline = self.report, self.guideline
@@ -642,6 +714,7 @@ class _Builder:
             intro=intro,
             counts_line=(f"已覆盖 {counts[COVERED]} 项 · 证据薄弱 {counts[WEAK]} 项 · 未找到证据 {counts[MISSING]} 项"),
             statuses={s: {"label": STATUS_LABELS[s], "mark": STATUS_MARKS[s]} for s in STATUSES},
+            review=self.review(clauses),
         )
 
 
@@ -659,6 +732,8 @@ __all__ = [
     "MAX_EVIDENCE",
     "POSSIBLE_LABEL",
     "ReportView",
+    "ReviewOption",
+    "ReviewView",
     "Segment",
     "build_view",
     "excerpt",
