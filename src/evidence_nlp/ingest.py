@@ -537,6 +537,21 @@ _READERS = {".txt": _read_text_file, ".md": _read_text_file, ".docx": _read_docx
 _ISOLATED_READERS = (_read_docx, _read_pdf)
 
 
+# The parse worker forks from this process: a parser library imported here once is inherited by
+# every worker, instead of being imported afresh in each (0.3 s of a 0.5 s .docx read).
+_PARSER_MODULES = {".docx": ("docx", "docx.table"), ".pdf": ("pdfplumber",)}
+
+
+def _import_parser(suffix: str) -> None:
+    import importlib
+
+    for module in _PARSER_MODULES.get(suffix, ()):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # the worker reports it for this file
+
+
 def read_document(path: str | Path, root: str | Path | None = None) -> Document:
     """Read one input file; raise IngestError (file + reason) for anything unusable.
 
@@ -554,6 +569,7 @@ def read_document(path: str | Path, root: str | Path | None = None) -> Document:
         raise IngestError(name, "empty file")
     reader = _READERS[suffix]
     if reader in _ISOLATED_READERS:  # parsers of compressed formats: memory and time bounded (sandbox.py)
+        _import_parser(suffix)
         text, encoding, headings, warnings = sandbox.run_isolated(reader, raw, name)
     else:
         text, encoding, headings, warnings = reader(raw, name)
