@@ -303,7 +303,9 @@ class TemplateDetector:
         self._paragraph_document: list[int] = []  # global paragraph id -> document index
         self._paragraph_local: list[int] = []  # global paragraph id -> row in that document
         self._parent: list[int] = []  # union-find over global paragraph ids
-        self._group_documents: dict[int, set[int]] = {}  # union-find root -> documents of its group
+        # union-find root -> documents of its group, only for groups of two or more paragraphs (a set per
+        # paragraph would cost 200 bytes each)
+        self._group_documents: dict[int, set[int]] = {}
         self._matches: list[tuple[int, int, float]] = []  # (earlier id, later id, similarity)
 
     # -- index -------------------------------------------------------------------------------
@@ -330,10 +332,16 @@ class TemplateDetector:
         # merged into the larger in place, so a group spreading over the intake costs linear time.
         keep, gone = min(root_a, root_b), max(root_a, root_b)
         self._parent[gone] = keep
-        small, large = sorted((self._group_documents.pop(gone), self._group_documents[keep]), key=len)
+        small, large = sorted((self._take_documents(gone), self._take_documents(keep)), key=len)
         large |= small
         self._group_documents[keep] = large
         return keep
+
+    def _take_documents(self, root: int) -> set[int]:
+        return self._group_documents.pop(root, None) or {self._paragraph_document[root]}
+
+    def _group_size(self, root: int) -> int:
+        return len(self._group_documents[root]) if root in self._group_documents else 1
 
     def _similarity(self, a: int, b: int, fingerprints: DocumentFingerprints, row: int) -> float:
         other = self._fingerprints[self._paragraph_document[a]]
@@ -375,7 +383,6 @@ class TemplateDetector:
             self._parent.append(paragraph)
             self._paragraph_document.append(document)
             self._paragraph_local.append(row)
-            self._group_documents[paragraph] = {document}
             band_keys = [int(k) for k in keys[row]]
             candidates: set[int] = set()
             for band, key in enumerate(band_keys):
@@ -390,7 +397,7 @@ class TemplateDetector:
                 if similarity >= self.threshold:
                     self._matches.append((candidate, paragraph, round(similarity, 4)))
                     self._union(candidate, paragraph)
-            if len(self._group_documents[self._find(paragraph)]) > self.max_documents:
+            if self._group_size(self._find(paragraph)) > self.max_documents:
                 continue  # stock for any intake size: leave it out of the index, which stays small
             for band, key in enumerate(band_keys):
                 bucket = self._buckets[band]
@@ -472,7 +479,7 @@ class TemplateDetector:
         entries = []
         for root in self._stock_roots():
             applicant, start, end, excerpt = self._describe(root)  # the root is the group's first paragraph
-            entries.append(StockParagraph(len(self._group_documents[root]), applicant, start, end, excerpt))
+            entries.append(StockParagraph(self._group_size(root), applicant, start, end, excerpt))
         order = {name: index for index, name in enumerate(self._documents)}
         entries.sort(key=lambda s: (-s.documents, order[s.applicant], s.start))
         return entries
