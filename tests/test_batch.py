@@ -36,11 +36,15 @@ def test_batch_writes_reports_tables_heatmap_and_errors(intake, tmp_path, guidel
     out = tmp_path / "out"
     result = runner.invoke(app, ["batch", str(intake), "--out", str(out)])
     assert result.exit_code == 1  # the corrupt file (and the loop) are reported
-    assert "4 files: 3 analysed, 0 up to date, 2 errors" in result.stdout
+    assert "4 files: 3 analysed, 0 up to date, 2 errors, 0 skipped as not narratives" in result.stdout
     reports = sorted(p.relative_to(out / "reports").as_posix() for p in (out / "reports").rglob("*.json"))
     assert reports == ["pm.docx.json", "welder.txt.json", "第二批/护士长 王.txt.json"]
     summary = pd.read_csv(out / "summary.csv")
-    assert list(summary["file"]) == ["pm.docx", "welder.txt", "第二批/护士长 王.txt"]
+    assert sorted(summary["file"]) == ["pm.docx", "welder.txt", "第二批/护士长 王.txt"]
+    order = {"review": 0, "check": 1, "incomplete": 2}
+    keys = [(order[p], -s) for p, s in zip(summary["priority"], summary["prescreen_score"], strict=True)]
+    assert keys == sorted(keys)  # the office's order: priority, then score
+    assert list(summary["report"]) == [f"reports/{name}.json" for name in summary["file"]]
     for column in [
         "chars",
         "encoder",
@@ -63,7 +67,7 @@ def test_batch_writes_reports_tables_heatmap_and_errors(intake, tmp_path, guidel
     assert (
         errors.loc[errors["file"].str.endswith("corrupt.docx"), "error"].item() == "corrupt .docx (not a zip package)"
     )
-    assert errors["file"].str.endswith("loop").any()
+    assert set(errors["file"]) == {"corrupt.docx", "第二批/loop"}  # relative, as in summary.csv
     assert (out / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(out.rglob("*.tmp")) and not list(out.rglob("tmp*"))
 
@@ -77,8 +81,13 @@ def test_xlsx_colours_statuses_and_freezes_the_header(intake, tmp_path):
     assert sheet.freeze_panes == "B2"
     header = [c.value for c in sheet[1]]
     cell = sheet.cell(row=2, column=header.index("3.2a") + 1)
-    assert cell.value in {"covered", "weak", "missing"}
-    assert cell.fill.fgColor.rgb.endswith({"covered": "C6EFCE", "weak": "FFEB9C", "missing": "FFC7CE"}[cell.value])
+    assert cell.value in {"覆盖", "薄弱", "缺失"}
+    assert cell.fill.fgColor.rgb.endswith({"覆盖": "C6EFCE", "薄弱": "FFEB9C", "缺失": "FFC7CE"}[cell.value])
+    priority = sheet.cell(row=2, column=header.index("优先级") + 1)
+    assert priority.value in {"优先评审", "需核查", "材料不全"}
+    assert priority.fill.fgColor.rgb.endswith(
+        {"优先评审": "C6EFCE", "需核查": "FFEB9C", "材料不全": "FFC7CE"}[priority.value]
+    )
 
 
 def test_rerun_skips_up_to_date_reports_unless_forced(intake, tmp_path):
@@ -155,10 +164,15 @@ def test_the_heatmap_has_a_bounded_size_at_any_intake(tmp_path, guideline):
     from evidence_nlp.batch import HEATMAP_MAX_ROWS, _write_heatmap
 
     row = {"file": "x.txt", **{cid: "covered" for cid in guideline.clause_ids}}
+    priorities = ("review", "check", "incomplete")
     sizes = []
     for count in (HEATMAP_MAX_ROWS, 3 * HEATMAP_MAX_ROWS):  # 100 and 300 applicants
         path = tmp_path / f"heatmap{count}.png"
-        _write_heatmap([{**row, "file": f"{i}.txt"} for i in range(count)], path, guideline)
+        rows = [
+            {**row, "file": f"{i}.txt", "prescreen_score": float(i % 100), "priority": priorities[i % 3]}
+            for i in range(count)
+        ]
+        _write_heatmap(rows, path, guideline)
         with Image.open(path) as image:
             sizes.append(image.size)
     assert sizes[0] == sizes[1]

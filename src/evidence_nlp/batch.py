@@ -8,14 +8,17 @@ encoder).
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import hashlib
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
 import threading
+import urllib.parse
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import as_completed
 from contextlib import contextmanager
@@ -33,12 +36,24 @@ STATUS_WEIGHT = {COVERED: 1.0, WEAK: 0.5, MISSING: 0.0}
 HEATMAP_MAX_ROWS = 100
 
 
+# A file this short is not a narrative: one sentence of evidence for one clause is ~30 characters
+# (the shortest narratives the tests feed the batch have 44); a real self-evaluation has thousands.
+MIN_NARRATIVE_CHARS = 30
+# Files an intake folder often holds beside the narratives (the folder's own notes, licences).
+NOT_NARRATIVE_NAMES = re.compile(r"^(readme|license|licence|copying|changelog|changes)([._-].*)?$", re.IGNORECASE)
+SKIPPED_PREFIX = "skipped: "  # an errors.csv row that is a warning, not an error (exit code 0)
+
+
 @dataclass(frozen=True)
 class BatchItem:
     path: Path  # the input file
     relative: str  # its path under the intake folder, used for the report name
     report_path: Path
     root: Path | None = None  # the intake folder: the file is read only if it lies inside it
+    # Carried on the item (not as arguments) so that the worker pool's jobs take them along.
+    html_path: Path | None = None  # the reviewer HTML report (batch --html), beside the JSON
+    applicant_html_path: Path | None = None  # the applicant HTML report (batch --applicant-html)
+    min_chars: int = MIN_NARRATIVE_CHARS  # shorter texts (non-space characters) are skipped
 
 
 @dataclass(frozen=True)
@@ -50,32 +65,84 @@ class Outcome:
     error: str | None
     skipped: bool = False  # an up-to-date report was reused
     seconds: float = 0.0
+    not_narrative: str | None = None  # why the file was skipped as not a narrative (a warning)
+
+
+@dataclass(frozen=True)
+class Intake:
+    items: list[BatchItem]  # files to analyse
+    problems: list[tuple[str, str]]  # (path, reason): entries that cannot be analysed (errors)
+    skipped: list[tuple[str, str]]  # (path, reason): files that are clearly not narratives (warnings)
+
+
+def _matches(relative: str, patterns: Collection[str]) -> bool:
+    """A glob against the path under the intake folder; a pattern without "/" also matches the
+    file name alone, so --exclude 'draft*' catches drafts in sub-folders too."""
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(relative, p) or ("/" not in p and fnmatch.fnmatchcase(name, p)) for p in patterns)
 
 
 def discover(input_dir: Path, reports_dir: Path) -> tuple[list[BatchItem], list[tuple[str, str]]]:
     """Supported files under input_dir (recursively, in sorted order) and (path, reason) for
     entries that cannot be analysed. Directory symlinks are not followed, so loops cannot trap us."""
+    intake = scan_intake(input_dir, reports_dir)
+    return intake.items, intake.problems
+
+
+def scan_intake(
+    input_dir: Path,
+    reports_dir: Path,
+    include: Collection[str] = (),
+    exclude: Collection[str] = (),
+    html: bool = False,
+    applicant_html: bool = False,
+    min_chars: int = MIN_NARRATIVE_CHARS,
+) -> Intake:
+    """The intake folder's files to analyse, its entries that cannot be (errors) and the files
+    skipped as not narratives (README, LICENSE, CHANGELOG …: warnings). Paths in problems and
+    skipped are relative to input_dir, as in summary.csv. include/exclude: globs on that relative
+    path (a file must match one include, if any are given, and no exclude)."""
     items: list[BatchItem] = []
     problems: list[tuple[str, str]] = []
+    skipped: list[tuple[str, str]] = []
     for root, dirs, files in os.walk(input_dir, followlinks=False):
         dirs.sort()
         taken = set(dirs)  # report names in this folder: the sub-folders' and those given so far
         for name in sorted(files):
             path = Path(root) / name
             relative = path.relative_to(input_dir).as_posix()
+            if (include and not _matches(relative, include)) or _matches(relative, exclude):
+                continue
             if path.is_symlink() and not path.exists():
-                problems.append((display_path(str(path)), "broken or looping symbolic link"))
+                problems.append((display_path(relative), "broken or looping symbolic link"))
                 continue
             if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if NOT_NARRATIVE_NAMES.match(name):
+                skipped.append(
+                    (display_path(relative), f"{SKIPPED_PREFIX}a README, LICENSE or CHANGELOG file, not a narrative")
+                )
                 continue
             report_name = report_file_name(name, relative, taken)
             taken.add(report_name)
             report_path = reports_dir / Path(relative).parent / report_name
-            items.append(BatchItem(path, relative, report_path, input_dir))
+            stem = report_path.name.removesuffix(".json")
+            items.append(
+                BatchItem(
+                    path,
+                    relative,
+                    report_path,
+                    input_dir,
+                    html_path=report_path.with_name(f"{stem}.reviewer.html") if html else None,
+                    applicant_html_path=report_path.with_name(f"{stem}.applicant.html") if applicant_html else None,
+                    min_chars=min_chars,
+                )
+            )
         for name in list(dirs):
             if (Path(root) / name).is_symlink():
-                problems.append((display_path(str(Path(root) / name)), "symbolic link to a folder: not followed"))
-    return items, problems
+                relative = (Path(root) / name).relative_to(input_dir).as_posix()
+                problems.append((display_path(relative), "symbolic link to a folder: not followed"))
+    return Intake(items, problems, skipped)
 
 
 # The longest file name most file systems allow (ext4, XFS, APFS, NTFS: 255 bytes or UTF-16 units).
@@ -114,7 +181,10 @@ def file_sha256(path: Path, root: Path | None = None) -> str:
 
 def up_to_date(item: BatchItem, guideline: Guideline, encoder_name: str, matcher: str) -> dict[str, Any] | None:
     """The existing report if it was made from the same bytes with the same tool, guideline,
-    encoder and trained matcher."""
+    encoder and trained matcher, and the HTML reports asked for exist beside it."""
+    for page in (item.html_path, item.applicant_html_path):
+        if page is not None and not page.is_file():
+            return None  # a re-run with --html renders the pages the first run did not write
     try:
         report = json.loads(item.report_path.read_text(encoding="utf-8"))
         same = (
@@ -192,9 +262,22 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
             # Read here rather than through analyzer.analyze: only a regular file inside the
             # intake folder is opened (ingest.read_file_bytes).
             document = read_document(item.path, item.root)
+            chars = len("".join(document.text.split()))
+            if chars < item.min_chars:
+                reason = f"{SKIPPED_PREFIX}{chars} characters of text, too short for a narrative"
+                return Outcome(item, None, None, seconds=time.perf_counter() - start, not_narrative=reason)
             analysis = analyzer.analyze_document(document)
             analysis.timings["ingest"] = time.perf_counter() - start
             report = build_report(analysis)
+            # The pages first: the JSON is what marks the file up to date (up_to_date).
+            if item.html_path is not None:
+                from .render import render_reviewer_html
+
+                write_atomic(item.html_path, render_reviewer_html(analysis, report))
+            if item.applicant_html_path is not None:
+                from .render import render_applicant_html
+
+                write_atomic(item.applicant_html_path, render_applicant_html(analysis, report))
             write_atomic(item.report_path, to_json(report))
     except EvidenceError as exc:
         return Outcome(item, None, str(exc), seconds=time.perf_counter() - start)
@@ -290,6 +373,17 @@ PRIORITY_NOTE = (
     "(past or benchmark, items 7.1-7.3), floored at 0. priority: 'review' (score >= 70, a complete "
     "application to review first), 'check' (50-70), 'incomplete' (< 50, ask for more evidence)."
 )
+# The office reviews complete applications first: rows go review → check → incomplete, and by
+# score (highest first) within a priority; the file name breaks ties so the order is stable.
+PRIORITY_ORDER = ("review", "check", "incomplete")
+SORT_NOTE = (
+    "排序：先按优先级（优先评审 → 需核查 → 材料不全），同一优先级内按预审得分从高到低，"
+    "即先评审材料完整的申报。点击文件名打开该申报人的报告。"
+)
+PRIORITY_NOTE_ZH = (
+    "预审得分 = 100 ×（覆盖 + 0.5 × 薄弱）/ 条款数 − 5 × 缺少的比对（7.1–7.3 的以往或标杆比对），最低 0。"
+    "优先级：优先评审（≥ 70，材料完整，先评审）、需核查（50–70）、材料不全（< 50，请申报人补充证据）。"
+)
 
 
 def prescreen(report: dict[str, Any]) -> tuple[float, str, int]:
@@ -302,7 +396,20 @@ def prescreen(report: dict[str, Any]) -> tuple[float, str, int]:
     return score, priority, missing_comparisons
 
 
-def summary_rows(outcomes: list[Outcome], guideline: Guideline) -> list[dict[str, Any]]:
+def priority_sort_key(row: dict[str, Any]) -> tuple[int, float, str]:
+    return PRIORITY_ORDER.index(row["priority"]), -row["prescreen_score"], row["file"]
+
+
+def report_link(item: BatchItem, out_dir: Path) -> str:
+    """The applicant's report relative to the output folder (where summary.xlsx lies): the
+    reviewer HTML page where batch --html wrote one, else the JSON report."""
+    target = item.html_path if item.html_path is not None and item.html_path.is_file() else item.report_path
+    return Path(os.path.relpath(target, out_dir)).as_posix()
+
+
+def summary_rows(outcomes: list[Outcome], guideline: Guideline, out_dir: Path | None = None) -> list[dict[str, Any]]:
+    """One row per analysed file, sorted for the office (priority_sort_key). With out_dir, each
+    row also names its report (the `report` column, relative to out_dir)."""
     rows = []
     for outcome in outcomes:
         report = outcome.summary
@@ -323,6 +430,8 @@ def summary_rows(outcomes: list[Outcome], guideline: Guideline) -> list[dict[str
             "prescreen_score": score,
             "priority": priority,
         }
+        if out_dir is not None:
+            row["report"] = display_path(report_link(outcome.item, out_dir))
         for category in guideline.categories:
             ids = [cid for item_id in category.item_ids for cid in guideline.items[item_id].clause_ids]
             share = sum(STATUS_WEIGHT[statuses[c]] for c in ids) / len(ids)
@@ -333,6 +442,7 @@ def summary_rows(outcomes: list[Outcome], guideline: Guideline) -> list[dict[str
             row[f"{item_id}_trend"] = comparison["trend"]
         row.update(statuses)
         rows.append(row)
+    rows.sort(key=priority_sort_key)
     return rows
 
 
@@ -350,6 +460,10 @@ def _atomic_path(target: Path, write: Callable[[Path], None]) -> None:
 
 
 STATUS_FILLS = {COVERED: "C6EFCE", WEAK: "FFEB9C", MISSING: "FFC7CE"}
+STATUS_LABELS_ZH = {COVERED: "覆盖", WEAK: "薄弱", MISSING: "缺失"}
+PRIORITY_LABELS_ZH = {"review": "优先评审", "check": "需核查", "incomplete": "材料不全"}
+PRIORITY_FILLS = {"review": "C6EFCE", "check": "FFEB9C", "incomplete": "FFC7CE"}
+COMPARISON_LABELS_ZH = {"past": "与以往比对", "benchmark": "与标杆比对", "trend": "趋势"}
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets
 # (=HYPERLINK(...) in a file name sent by an applicant): OWASP's CSV-injection guidance.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -367,50 +481,159 @@ def _csv_safe_frame(frame: Any) -> Any:
     return frame.rename(columns=csv_safe).map(csv_safe)
 
 
+DEFAULT_COLUMNS = ["file", "chars", "encoder", "covered", "weak", "missing", "priority"]
+
+
 def write_summary(
-    rows: list[dict[str, Any]], errors: list[tuple[str, str]], out_dir: Path, guideline: Guideline
+    rows: list[dict[str, Any]],
+    errors: list[tuple[str, str]],
+    out_dir: Path,
+    guideline: Guideline,
+    warnings: list[tuple[str, str]] | None = None,
 ) -> None:
+    """summary.csv (machine column names), summary.xlsx (for the office), errors.csv (errors, then
+    the files skipped as not narratives, whose reason starts with SKIPPED_PREFIX), heatmap.png."""
     import pandas as pd
 
-    columns = list(rows[0]) if rows else ["file", "chars", "encoder", "covered", "weak", "missing", "priority"]
+    columns = list(rows[0]) if rows else DEFAULT_COLUMNS
     frame = pd.DataFrame(rows, columns=columns)
     # File names, error messages and guideline titles come from outside: no cell may be a formula.
     summary_csv = _csv_safe_frame(frame)
-    errors_csv = _csv_safe_frame(pd.DataFrame(errors, columns=["file", "error"]))
+    errors_csv = _csv_safe_frame(pd.DataFrame(list(errors) + list(warnings or ()), columns=["file", "error"]))
     _atomic_path(out_dir / "summary.csv", lambda p: summary_csv.to_csv(p, index=False, encoding="utf-8-sig"))
     _atomic_path(out_dir / "errors.csv", lambda p: errors_csv.to_csv(p, index=False, encoding="utf-8-sig"))
-    _atomic_path(out_dir / "summary.xlsx", lambda p: _write_xlsx(frame, p, guideline))
+    _atomic_path(out_dir / "summary.xlsx", lambda p: _write_xlsx(rows, columns, p, guideline))
     if rows:
         _atomic_path(out_dir / "heatmap.png", lambda p: _write_heatmap(rows, p, guideline))
 
 
-def _write_xlsx(frame: Any, path: Path, guideline: Guideline) -> None:
+def column_legend(name: str, guideline: Guideline) -> tuple[str, str]:
+    """(Chinese header, meaning) of a summary column, for summary.xlsx and its 字段说明 sheet."""
+    fixed = {
+        "file": ("文件", "申报材料在受理文件夹中的路径；点击打开该申报人的报告"),
+        "report": ("报告", "该申报人的报告（batch --html 时为 HTML 评审报告，否则为 JSON），相对本表所在文件夹"),
+        "chars": ("字数", "正文字符数"),
+        "encoding": ("文字编码", "文件的文字编码"),
+        "encoder": ("句向量模型", "分析所用的句向量模型"),
+        "covered": ("覆盖条款数", "判为覆盖的条款个数"),
+        "weak": ("薄弱条款数", "判为证据薄弱的条款个数"),
+        "missing": ("缺失条款数", "未找到证据的条款个数"),
+        "missing_comparisons": ("缺少的比对", "7.1–7.3 缺少的以往比对或标杆比对个数"),
+        "prescreen_score": ("预审得分", PRIORITY_NOTE_ZH),
+        "priority": ("优先级", PRIORITY_NOTE_ZH + SORT_NOTE),
+    }
+    if name in fixed:
+        return fixed[name]
+    if name in guideline.clauses:
+        return name, f"条款 {name}：{guideline.clauses[name].text}（覆盖 / 薄弱 / 缺失）"
+    for category in guideline.categories:
+        if name == f"coverage_{category.id}_{category.title}":
+            return f"{category.id} {category.title} 覆盖率", f"第 {category.id} 类条款的覆盖率：覆盖计 1，薄弱计 0.5"
+    for item_id in guideline.items:
+        for kind, label in COMPARISON_LABELS_ZH.items():
+            if name == f"{item_id}_{kind}":
+                return f"{item_id} {label}", f"{item_id} {guideline.items[item_id].title}的结果是否有{label}（是 / 否）"
+    return name, ""
+
+
+def _text_width(value: Any) -> int:
+    """Columns a value takes in a spreadsheet cell: a Chinese character is about two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(value))
+
+
+def _as_text(cell: Any) -> None:
+    # openpyxl makes any string starting with "=" a formula; these are all text. quotePrefix is how
+    # Excel itself marks text typed as 'text, so editing the cell later does not make it a formula.
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+        cell.quotePrefix = cell.value.startswith(FORMULA_TRIGGERS)
+
+
+def _write_xlsx(rows: list[dict[str, Any]], columns: list[str], path: Path, guideline: Guideline) -> None:
     import io
 
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "summary"
+    legend = [column_legend(name, guideline) for name in columns]
+    sheet.append([header for header, _ in legend])
+    for row in rows:
+        values = []
+        for name in columns:
+            value = row.get(name)
+            if isinstance(value, bool):
+                value = "是" if value else "否"
+            elif name == "priority":
+                value = PRIORITY_LABELS_ZH.get(value, value)
+            elif name in guideline.clauses:
+                value = STATUS_LABELS_ZH.get(value, value)
+            values.append(value)
+        sheet.append(values)
+    fills = {STATUS_LABELS_ZH[k]: v for k, v in STATUS_FILLS.items()}
+    priority_fills = {PRIORITY_LABELS_ZH[k]: v for k, v in PRIORITY_FILLS.items()}
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for index, name in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        column_cells = sheet[letter][1:]
+        for cell in column_cells:
+            if name.startswith("coverage_"):
+                cell.number_format = "0%"  # 0.333 shows as 33%, and sorts as a number
+            elif name == "prescreen_score":
+                cell.number_format = "0.0"
+            elif name == "priority" and cell.value in priority_fills:
+                cell.fill = PatternFill("solid", fgColor=priority_fills[cell.value])
+            elif name in guideline.clauses and cell.value in fills:
+                cell.fill = PatternFill("solid", fgColor=fills[cell.value])
+        if name in guideline.clauses:
+            width = 6
+        else:
+            longest = max([_text_width(c.value) for c in column_cells] or [0])
+            width = min(50, max(8, longest + 2, min(_text_width(legend[index - 1][0]) + 2, 16)))
+        sheet.column_dimensions[letter].width = width
+    # Each file name (and the report column) opens that applicant's report, relative to this sheet.
+    link_columns = [columns.index(n) + 1 for n in ("file", "report") if n in columns]
+    if "report" in columns:
+        for number, row in enumerate(rows, start=2):
+            target = urllib.parse.quote(row["report"], safe="/")
+            for column in link_columns:
+                cell = sheet.cell(row=number, column=column)
+                cell.hyperlink = target
+                cell.style = "Hyperlink"
+    if "priority" in columns:
+        sheet.cell(row=1, column=columns.index("priority") + 1).comment = Comment(SORT_NOTE, "evidence-nlp")
+    sheet.freeze_panes = "B2"  # header row and file column stay visible
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(1, len(rows) + 1)}"
+    sheet.row_dimensions[1].height = 45
+
+    fields = workbook.create_sheet("字段说明")
+    fields.append(["表头", "summary.csv 字段名", "说明"])
+    for name, (header, meaning) in zip(columns, legend, strict=True):
+        fields.append([header, name, meaning])
+    for cell in fields[1]:
+        cell.font = Font(bold=True)
+    for letter, width in (("A", 24), ("B", 28), ("C", 90)):
+        fields.column_dimensions[letter].width = width
+    fields.freeze_panes = "A2"
+
+    notes = workbook.create_sheet("notes")
+    notes["A1"] = SORT_NOTE
+    notes["A2"] = PRIORITY_NOTE_ZH
+    notes["A3"] = PRIORITY_NOTE
+    for sheet_ in workbook.worksheets:
+        for sheet_row in sheet_.iter_rows():
+            for cell in sheet_row:
+                _as_text(cell)
     # Built in memory and written in one go: a zip that openpyxl fails to finish on a full disk
     # would otherwise fail again, with a traceback, when the garbage collector closes it.
     buffer = io.BytesIO()
-    with __import__("pandas").ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, sheet_name="summary", index=False)
-        sheet = writer.sheets["summary"]
-        sheet.freeze_panes = "B2"  # header row and file column stay visible
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        clause_columns = {i + 1 for i, name in enumerate(frame.columns) if name in guideline.clauses}
-        for row in sheet.iter_rows():
-            for cell in row:
-                if isinstance(cell.value, str):
-                    # openpyxl makes any string starting with "=" a formula; these are all text.
-                    # quotePrefix is how Excel itself marks text typed as 'text, so editing the
-                    # cell later does not turn it into a formula either.
-                    cell.data_type = "s"
-                    cell.quotePrefix = cell.value.startswith(FORMULA_TRIGGERS)
-                if cell.row > 1 and cell.column in clause_columns and cell.value in STATUS_FILLS:
-                    cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[cell.value])
-        notes = writer.book.create_sheet("notes")
-        notes["A1"] = PRIORITY_NOTE
+    workbook.save(buffer)
     path.write_bytes(buffer.getvalue())
 
 
@@ -422,36 +645,66 @@ def _write_heatmap(rows: list[dict[str, Any]], path: Path, guideline: Guideline)
     from matplotlib.colors import ListedColormap
 
     clause_ids = guideline.clause_ids
-    # A figure of bounded size whatever the intake: the first HEATMAP_MAX_ROWS applicants (the
-    # summary's order); the xlsx and CSV hold every one.
-    shown_rows = rows[:HEATMAP_MAX_ROWS]
+    # Sorted as the summary (priority, then score): the office's first applicants come first.
+    # A figure of bounded size whatever the intake: the first HEATMAP_MAX_ROWS of that order; the
+    # xlsx and CSV hold every one.
+    ordered = sorted(rows, key=priority_sort_key) if "prescreen_score" in rows[0] else rows
+    shown_rows = ordered[:HEATMAP_MAX_ROWS]
     hidden = len(rows) - len(shown_rows)
     rows = shown_rows
     values = [[STATUS_WEIGHT[row[c]] for c in clause_ids] for row in rows]
-    height = max(2.5, 0.28 * len(rows) + 1.5)
-    figure, axes = plt.subplots(figsize=(max(8, 0.3 * len(clause_ids) + 3), height))
-    colours = ListedColormap(["#f4a6a6", "#ffe08a", "#8fd19e"])
-    axes.imshow(values, aspect="auto", cmap=colours, vmin=0, vmax=1, interpolation="nearest")
-    axes.set_xticks(range(len(clause_ids)), clause_ids, rotation=90, fontsize=7)
-    labels = [row["file"] for row in rows]
     cjk = _cjk_font()
-    if cjk:
-        plt.rcParams["font.sans-serif"] = [cjk, "DejaVu Sans"]
-    else:  # no font can draw Chinese names here: number them (the CSV has the names)
-        labels = [name if name.isascii() else f"#{i + 1}" for i, name in enumerate(labels)]
-    axes.set_yticks(range(len(rows)), labels, fontsize=7)
-    for label in axes.get_yticklabels():
-        label.set_parse_math(False)  # a file named "a$\\frac{$.txt" is a name, not mathtext
-    title = "Clause coverage per applicant (green covered, yellow weak, red missing)"
-    if hidden:
-        title += f"; first {len(rows)} of {len(rows) + hidden}, all in summary.xlsx"
-    axes.set_title(title, fontsize=9)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120, format="png")
-    plt.close(figure)
+    fonts = [cjk, "DejaVu Sans"] if cjk else ["DejaVu Sans"]
+    with plt.rc_context({"font.sans-serif": fonts, "font.family": "sans-serif"}):
+        height = max(2.5, 0.28 * len(rows) + 1.8)
+        figure, axes = plt.subplots(figsize=(max(8, 0.3 * len(clause_ids) + 4.5), height))
+        colours = ListedColormap(["#f4a6a6", "#ffe08a", "#8fd19e"])
+        axes.imshow(values, aspect="auto", cmap=colours, vmin=0, vmax=1, interpolation="nearest")
+        axes.set_xticks(range(len(clause_ids)), clause_ids, rotation=90, fontsize=7)
+        labels = [row["file"] for row in rows]
+        if not cjk:  # no font can draw Chinese names here: number them (the CSV has the names)
+            labels = [name if name.isascii() else f"#{i + 1}" for i, name in enumerate(labels)]
+        axes.set_yticks(range(len(rows)), labels, fontsize=7)
+        # Category separators: a line between the clauses of two categories, the category on top.
+        category_of = [guideline.clauses[c].category_id for c in clause_ids]
+        starts = [i for i in range(len(clause_ids)) if i == 0 or category_of[i] != category_of[i - 1]]
+        for start in starts[1:]:
+            axes.axvline(start - 0.5, color="#333333", linewidth=1.2)
+        top = axes.secondary_xaxis("top")
+        ends = [*starts[1:], len(clause_ids)]
+        top.set_xticks([(s + e - 1) / 2 for s, e in zip(starts, ends, strict=True)], [category_of[s] for s in starts])
+        top.tick_params(length=0, labelsize=8)
+        # Priority separators between review / check / incomplete.
+        for index in range(1, len(rows)):
+            if "priority" in rows[index] and rows[index]["priority"] != rows[index - 1]["priority"]:
+                axes.axhline(index - 0.5, color="#333333", linewidth=1.2)
+        # The score column, on the right.
+        if "prescreen_score" in rows[0]:
+            right = axes.twinx()
+            right.set_ylim(axes.get_ylim())
+            names = PRIORITY_LABELS_ZH if cjk else {p: p for p in PRIORITY_ORDER}
+            scores = [f"{row['prescreen_score']:.1f} {names.get(row['priority'], '')}" for row in rows]
+            right.set_yticks(range(len(rows)), scores, fontsize=7)
+            right.tick_params(length=0)
+            right.set_ylabel("预审得分" if cjk else "prescreen score", fontsize=8)
+        for label in axes.get_yticklabels():
+            label.set_parse_math(False)  # a file named "a$\\frac{$.txt" is a name, not mathtext
+        if cjk:
+            title = "各申报人条款覆盖情况（绿 覆盖，黄 薄弱，红 缺失；按优先级和预审得分排序）"
+            if hidden:
+                title += f"；仅列前 {len(rows)} 位，共 {len(rows) + hidden} 位，全部见 summary.xlsx"
+        else:
+            title = "Clause coverage per applicant (green covered, yellow weak, red missing; by priority, score)"
+            if hidden:
+                title += f"; first {len(rows)} of {len(rows) + hidden}, all in summary.xlsx"
+        axes.set_title(title, fontsize=9)
+        figure.tight_layout()
+        figure.savefig(path, dpi=120, format="png")
+        plt.close(figure)
 
 
 def _cjk_font() -> str | None:
+    """A font that can draw Chinese (e.g. Debian's fonts-noto-cjk), or None."""
     from matplotlib import font_manager
 
     for font in font_manager.fontManager.ttflist:
@@ -492,23 +745,35 @@ def output_lock(out_dir: Path) -> Iterator[None]:
 
 
 def outcome_error(outcome: Outcome) -> tuple[str, str] | None:
-    """(file, reason) for errors.csv; the reason without the file name the message starts with."""
+    """(file, reason) for errors.csv: the file as summary.csv names it (relative to the intake
+    folder), the reason without the file name the message starts with."""
     if outcome.error is None:
         return None
     shown = display_path(str(outcome.item.path))
     prefix = f"{shown}: "
     message = outcome.error
-    return shown, message[len(prefix) :] if message.startswith(prefix) else message
+    return display_path(outcome.item.relative), message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def outcome_warning(outcome: Outcome) -> tuple[str, str] | None:
+    """(file, reason) for a file skipped as not a narrative: a warning row in errors.csv."""
+    if outcome.not_narrative is None:
+        return None
+    return display_path(outcome.item.relative), outcome.not_narrative
 
 
 __all__ = [
     "BatchItem",
+    "Intake",
     "Outcome",
     "csv_safe",
     "discover",
+    "outcome_error",
+    "outcome_warning",
     "output_lock",
     "report_file_name",
     "run_batch",
+    "scan_intake",
     "summary_rows",
     "write_summary",
 ]

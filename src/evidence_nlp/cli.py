@@ -4,19 +4,78 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from . import __version__
 from .errors import EvidenceError, OutputFolderError
 
+
+class _UntypedArgument(TyperArgument):
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None  # the argument's name (FILES, INPUT_DIR) says what it takes
+
+
+def _plain_metavars(params: list[Any], ctx: Any) -> list[Any]:
+    """Help in words a user types, not Python types: no `<bool>` for flags, `PATH` rather than
+    `<path>`, `FILES...` rather than `<list[Path]>`."""
+    for param in params:
+        if param.metavar is not None:
+            continue
+        if isinstance(param, TyperArgument):
+            param.metavar = (param.name or "").upper()
+            param.__class__ = _UntypedArgument
+        elif isinstance(param, TyperOption) and (param.is_flag or param.count):
+            param.metavar = ""
+        else:
+            label = param.display_type(ctx).strip("<>")
+            if "|" not in label:  # a choice stays as its values, e.g. text|json
+                label = re.sub(r"^list\[(\w+)\]$", r"\1", label).split(" ")[0].upper()
+                label = {"STR": "TEXT", "INT": "INTEGER"}.get(label, label)
+            param.metavar = label
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx), ctx)
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx), ctx)
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Clause-by-clause evidence analysis of Chinese self-evaluation narratives.",
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"evidence-nlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Clause-by-clause evidence analysis of Chinese self-evaluation narratives."""
+
 
 GUIDELINE_OPTION = typer.Option(
     None, "--guideline", "-g", help="Guideline file (YAML/JSON); default: the bundled Jiangsu individual guide."
@@ -80,7 +139,7 @@ def _one_line(message: str) -> str:
     return " ".join(message.split())
 
 
-@app.command()
+@app.command(cls=_Command)
 def analyze(
     files: list[Path] = typer.Argument(..., help="Narratives to analyse (.txt, .md, .docx, .pdf)."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write one JSON report per input into this folder."),
@@ -96,7 +155,7 @@ def analyze(
     """Analyse narratives: which clauses they evidence, how well, and where."""
     from .batch import time_limit
     from .ingest import display_path
-    from .report import build_report, status_counts, text_summary, to_json, write_atomic
+    from .report import build_report, print_summary, status_counts, to_json, write_atomic
 
     analyzer = _analyzer_or_exit(guideline, model or encoder, matcher)
     failed = 0
@@ -130,12 +189,24 @@ def analyze(
         elif output_format is OutputFormat.json:
             sys.stdout.write(to_json(report))
         else:
-            typer.echo(text_summary(analysis, report))
+            print_summary(analysis, report)
     if failed:
         raise typer.Exit(1)
 
 
-@app.command()
+MIN_NARRATIVE_CHARS = 30  # batch.MIN_NARRATIVE_CHARS, repeated to keep `--help` from importing the batch
+
+
+@dataclass(frozen=True)
+class BatchScope:
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    html: bool
+    applicant_html: bool
+    min_chars: int
+
+
+@app.command(cls=_Command)
 def batch(
     input_dir: Path = typer.Argument(..., help="Intake folder; every .txt/.md/.docx/.pdf under it is analysed."),
     out: Path = typer.Option(
@@ -146,20 +217,44 @@ def batch(
     ),
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per file (0: no limit)."),
     force: bool = typer.Option(False, "--force", help="Re-analyse files whose report is up to date."),
+    html: bool = typer.Option(
+        False,
+        "--html",
+        help="Also write each file's reviewer report beside its JSON, NAME.reviewer.html (the xlsx links it).",
+    ),
+    applicant_html: bool = typer.Option(
+        False,
+        "--applicant-html",
+        help="Also write each file's applicant gap report beside its JSON, NAME.applicant.html.",
+    ),
+    include: list[str] = typer.Option(
+        [], "--include", metavar="GLOB", help="Analyse only files matching this glob (repeatable; e.g. '第二批/*')."
+    ),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", metavar="GLOB", help="Leave out files matching this glob (repeatable; e.g. '*草稿*')."
+    ),
+    min_chars: int = typer.Option(
+        MIN_NARRATIVE_CHARS, "--min-chars", min=0, help="Skip files with fewer characters of text (a warning)."
+    ),
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
     matcher: Path | None = MATCHER_OPTION,
 ) -> None:
-    """Pre-screen a whole intake folder into one summary table (award office)."""
+    """Pre-screen a whole intake folder into one summary table (award office).
+
+    Globs match the path under INPUT_DIR (a glob without / also matches the file name alone).
+    README*, LICENSE*, CHANGELOG* files and texts shorter than --min-chars are skipped as not
+    narratives: a "skipped: …" row in errors.csv and a warning, without changing the exit code."""
     from .batch import output_lock
 
     if not input_dir.is_dir():
         _fail(f"{input_dir}: not a folder")
         raise typer.Exit(2)
+    scope = BatchScope(tuple(include), tuple(exclude), html, applicant_html, min_chars)
     try:
         with output_lock(out):
-            _run_batch_locked(input_dir, out, workers, timeout, force, guideline, model or encoder, matcher)
+            _run_batch_locked(input_dir, out, workers, timeout, force, guideline, model or encoder, matcher, scope)
     except OutputFolderError as exc:  # another batch writes there, or OUT cannot be created
         _fail(str(exc))
         raise typer.Exit(2) from None
@@ -174,16 +269,26 @@ def _run_batch_locked(
     guideline: Path | None,
     encoder: str,
     matcher: Path | None,
+    scope: BatchScope,
 ) -> None:
     """The batch command once it holds the output folder's lock."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import discover, outcome_error, run_batch, summary_rows, write_summary
+    from .batch import outcome_error, outcome_warning, run_batch, scan_intake, summary_rows, write_summary
     from .ingest import display_path
 
     options = {"guideline": guideline, "encoder": encoder, "model": matcher}
     analyzer = _analyzer_or_exit(guideline, encoder, matcher)
-    items, problems = discover(input_dir, out / "reports")
+    intake = scan_intake(
+        input_dir,
+        out / "reports",
+        include=scope.include,
+        exclude=scope.exclude,
+        html=scope.html,
+        applicant_html=scope.applicant_html,
+        min_chars=scope.min_chars,
+    )
+    items, problems = intake.items, intake.problems
     with Progress(
         TextColumn("[bold]analysing"),
         BarColumn(),
@@ -209,8 +314,10 @@ def _run_batch_locked(
             items, analyzer, options, workers=workers, timeout=timeout or None, force=force, progress=advance
         )
     errors = problems + [e for e in map(outcome_error, outcomes) if e is not None]
+    warnings = intake.skipped + [w for w in map(outcome_warning, outcomes) if w is not None]
     try:
-        write_summary(summary_rows(outcomes, analyzer.guideline), errors, out, analyzer.guideline)
+        rows = summary_rows(outcomes, analyzer.guideline, out_dir=out)
+        write_summary(rows, errors, out, analyzer.guideline, warnings)
     except OSError as exc:  # a full disk or a read-only --out: one line, not a traceback
         for path, reason in errors:
             _fail(f"{path}: {reason}")
@@ -219,16 +326,19 @@ def _run_batch_locked(
     analysed = sum(1 for o in outcomes if o.summary is not None and not o.skipped)
     skipped = sum(1 for o in outcomes if o.skipped)
     typer.echo(
-        f"{len(items)} files: {analysed} analysed, {skipped} up to date, {len(errors)} errors "
+        f"{len(items)} files: {analysed} analysed, {skipped} up to date, {len(errors)} errors, "
+        f"{len(warnings)} skipped as not narratives "
         f"-> {out / 'summary.csv'}, {out / 'summary.xlsx'}, {out / 'heatmap.png'}, {out / 'errors.csv'}"
     )
+    for path, reason in warnings:
+        typer.echo(f"warning: {path}: {reason}", err=True)
     for path, reason in errors:
         _fail(f"{path}: {reason}")
     if errors:
         raise typer.Exit(1)
 
 
-@app.command("guideline")
+@app.command(cls=_Command, name="guideline")
 def show_guideline(
     guideline: Path | None = GUIDELINE_OPTION,
     output_format: OutputFormat = typer.Option(OutputFormat.text, "--format", "-f"),
@@ -269,17 +379,27 @@ class ReportFormat(StrEnum):
     md = "md"
 
 
-@app.command("report")
+REPORT_SUFFIXES = {".html": ReportFormat.html, ".htm": ReportFormat.html, ".md": ReportFormat.md}
+REPORT_SUFFIXES[".markdown"] = ReportFormat.md
+
+
+@app.command(cls=_Command, name="report")
 def report_command(
     file: Path = typer.Argument(..., help="The narrative to report on (.txt, .md, .docx, .pdf)."),
     kind: ReportKind = typer.Option(
         ..., "--kind", "-k", help="applicant: gap report for the applicant; reviewer: evidence report for reviewers."
     ),
     out: Path = typer.Option(
-        ..., "--out", "-o", help="Output file (an existing folder gets <name>.<kind>.<html|md> inside it)."
+        ...,
+        "--out",
+        "-o",
+        help="Output file, .html/.htm or .md (an existing folder gets <name>.<kind>.<html|md> inside it).",
     ),
     output_format: ReportFormat | None = typer.Option(
-        None, "--format", "-f", help="html or md (md: applicant only); default: from --out's suffix, else html."
+        None,
+        "--format",
+        "-f",
+        help="html or md (md: applicant only); default: from --out's suffix (html in a folder).",
     ),
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
@@ -288,9 +408,20 @@ def report_command(
 ) -> None:
     """Write a report for people: the applicant's gap report or the reviewer's evidence report."""
     inferred = output_format is None
-    if output_format is None:
-        suffix = out.suffix.lower()
-        output_format = ReportFormat.md if suffix in (".md", ".markdown") and not out.is_dir() else ReportFormat.html
+    if out.is_dir():
+        output_format = output_format or ReportFormat.html
+    else:
+        from_suffix = REPORT_SUFFIXES.get(out.suffix.lower())
+        if from_suffix is None and output_format is None:
+            _fail(
+                f"--out {out}: cannot tell the format from {out.suffix or 'a name without a suffix'!r}; "
+                "name the file .html or .md, pass --format html|md, or give an existing folder"
+            )
+            raise typer.Exit(2)
+        if from_suffix is not None and output_format is not None and from_suffix is not output_format:
+            _fail(f"--format {output_format.value} does not match --out {out} (a .{from_suffix.value} name)")
+            raise typer.Exit(2)
+        output_format = output_format or from_suffix
     if kind is ReportKind.reviewer and output_format is ReportFormat.md:
         asked = f"--out {out} asks for Markdown" if inferred else "--format md"
         _fail(f"{asked}, but the reviewer report is HTML only (Markdown is for --kind applicant)")
@@ -331,20 +462,41 @@ def report_command(
     )
 
 
-corpus_app = typer.Typer(no_args_is_help=True, help="Annotated corpus tools.")
+corpus_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Annotated corpus tools.")
 app.add_typer(corpus_app, name="corpus")
 GOLD_OPTION = typer.Option(
-    Path("corpus/annotated"), "--gold", help="Folder of NAME.gold.json files with a splits.json."
+    None,
+    "--gold",
+    metavar="DIR",
+    help="Folder of NAME.gold.json files with a splits.json (default: corpus/annotated here, else the repository's).",
 )
+
+
+def _gold_or_exit(gold: Path | None) -> Path:
+    """--gold, or the annotated corpus: corpus/annotated under the current folder, else the one in
+    the repository this package runs from (an editable install). The corpus is not in the wheel."""
+    if gold is not None:
+        return gold
+    from .resources import corpus_path
+
+    for candidate in (Path("corpus/annotated"), corpus_path("annotated")):
+        if (candidate / "splits.json").is_file():
+            return candidate
+    _fail(
+        "no annotated corpus found: corpus/annotated is not in the current folder or beside this package; "
+        "pass --gold DIR (a folder of NAME.gold.json files with splits.json), e.g. "
+        "--gold ~/evidence-nlp/corpus/annotated"
+    )
+    raise typer.Exit(2)
 
 
 class CrossValidation(StrEnum):
     writers = "writers"
 
 
-@app.command("evaluate")
+@app.command(cls=_Command, name="evaluate")
 def evaluate_command(
-    gold: Path = GOLD_OPTION,
+    gold: Path | None = GOLD_OPTION,
     split: str | None = typer.Option(
         None, "--split", help="train, dev, test, train+dev or all (default: test; with --cv, train+dev)."
     ),
@@ -352,13 +504,16 @@ def evaluate_command(
         None, "--cv", help="writers: grouped k-fold by writer, training and scoring one model per fold."
     ),
     folds: int = typer.Option(5, "--folds", min=2, help="Number of folds for --cv."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write evaluation.json and per_clause.csv here."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write evaluation.json, per_clause.csv and per_document.csv into this folder."
+    ),
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
     matcher_model: Path | None = MATCHER_OPTION,
 ) -> None:
     """Measure clause mapping, clause status and comparison flags against gold annotations."""
+    gold = _gold_or_exit(gold)
     from .evaluate import evaluate, format_evaluation, load_split
     from .match import LinearModel
 
@@ -401,15 +556,16 @@ def _write_evaluation(out: Path, split: str, result: dict, extra: dict | None = 
     write_atomic(out / "per_document.csv", pd.DataFrame(result["per_document"]).to_csv(index=False))
 
 
-@app.command("train")
+@app.command(cls=_Command, name="train")
 def train_command(
-    gold: Path = GOLD_OPTION,
+    gold: Path | None = GOLD_OPTION,
     out: Path | None = typer.Option(None, "--out", "-o", help="Model file (default: models/matcher-<encoder>.json)."),
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
 ) -> None:
     """Train the matcher on the train split, tune thresholds on dev, write the model file."""
+    gold = _gold_or_exit(gold)
     from .evaluate import load_split
     from .match import LinearModel
     from .pipeline import default_model_path
@@ -435,10 +591,11 @@ def train_command(
     )
 
 
-@corpus_app.command("check")
-def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OPTION) -> None:
+@corpus_app.command(cls=_Command, name="check")
+def corpus_check(gold: Path | None = GOLD_OPTION, guideline: Path | None = GUIDELINE_OPTION) -> None:
     """Validate gold annotations against docs/annotation-guide.md: offsets, clause ids, status and
     citations, comparisons and 7.xc, writers and forms, writer-disjoint splits, shared paragraphs."""
+    gold = _gold_or_exit(gold)
     from .evaluate import SPLIT_FILE, check_corpus, check_gold, load_split
     from .guideline import load_guideline
     from .ingest import read_document
@@ -477,9 +634,10 @@ def corpus_check(gold: Path = GOLD_OPTION, guideline: Path | None = GUIDELINE_OP
     typer.echo(f"{len(documents)} gold documents from {len(writers)} writers consistent")
 
 
-@corpus_app.command("stats")
-def corpus_stats(gold: Path = GOLD_OPTION) -> None:
+@corpus_app.command(cls=_Command, name="stats")
+def corpus_stats(gold: Path | None = GOLD_OPTION) -> None:
     """Documents, writers, forms, lengths and the status mix of the annotated corpus."""
+    gold = _gold_or_exit(gold)
     from .corpus_stats import corpus_statistics, format_statistics
     from .evaluate import load_split
 
@@ -491,13 +649,14 @@ def corpus_stats(gold: Path = GOLD_OPTION) -> None:
     typer.echo(format_statistics(corpus_statistics(gold, documents)))
 
 
-@corpus_app.command("agree")
+@corpus_app.command(cls=_Command, name="agree")
 def corpus_agree(
     second: list[Path] = typer.Argument(..., help="Folders of second annotators' NAME.gold.json files."),
-    gold: Path = GOLD_OPTION,
+    gold: Path | None = GOLD_OPTION,
     guideline: Path | None = GUIDELINE_OPTION,
 ) -> None:
     """Agreement of blind second annotations with the gold (pooled): the ceiling the tool is measured against."""
+    gold = _gold_or_exit(gold)
     from .agreement import agreement, format_agreement
     from .guideline import load_guideline
 

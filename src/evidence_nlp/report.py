@@ -117,43 +117,104 @@ def status_counts(report: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-def text_summary(analysis: Analysis, report: dict[str, Any] | None = None, evidence_chars: int = 40) -> str:
-    """A per-category summary for the terminal."""
+COMPARISON_LABELS = {"past": "过往", "benchmark": "标杆", "trend": "趋势"}
+STATUS_STYLES = {COVERED: "green", WEAK: "yellow", MISSING: "red"}
+SUMMARY_LEGEND = (
+    "把握：判断的可靠程度（高/中/低），不是质量分。第N段：证据所在的段落（标题也算一段），与Word中的段落顺序一致。"
+)
+
+
+def summary_renderables(analysis: Analysis, report: dict[str, Any] | None = None) -> list[Any]:
+    """The terminal summary as rich renderables: tables that take the console's width (the
+    evidence column is cut to fit), every text from the narrative as plain Text, never markup."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     report = report or build_report(analysis)
     guideline = analysis.guideline
     clauses = {c["id"]: c for c in report["clauses"]}
     passages = {p["id"]: p for p in report["passages"]}
+    paragraph_of = {p.id: p.paragraph + 1 for p in analysis.segmentation.passages}
     counts = status_counts(report)
     doc = report["document"]
-    lines = [
-        f"{doc['path']}  ({doc['chars']} 字, {doc['encoding']}, encoder {report['encoder']['name']})",
-        f"条款 {len(clauses)}: ● 覆盖 {counts[COVERED]}  ◐ 薄弱 {counts[WEAK]}  ○ 缺失 {counts[MISSING]}",
-        "",
+    parts: list[Any] = [
+        Text(f"{doc['path']}（{doc['chars']} 字，{doc['encoding']}，句向量模型 {report['encoder']['name']}）"),
+        Text.assemble(
+            f"条款 {len(clauses)}: ",
+            (f"● 覆盖 {counts[COVERED]}", STATUS_STYLES[COVERED]),
+            "  ",
+            (f"◐ 薄弱 {counts[WEAK]}", STATUS_STYLES[WEAK]),
+            "  ",
+            (f"○ 缺失 {counts[MISSING]}", STATUS_STYLES[MISSING]),
+        ),
     ]
     for category in guideline.categories:
-        lines.append(f"{category.id}. {category.title}")
+        table = Table(
+            title=Text(f"{category.id}. {category.title}", style="bold"),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            expand=True,
+            pad_edge=False,
+        )
+        table.add_column("判定", no_wrap=True)
+        table.add_column("条款", no_wrap=True)
+        table.add_column("项目", max_width=12, overflow="ellipsis", no_wrap=True)
+        table.add_column("把握", no_wrap=True)
+        table.add_column("证据（所在段落与开头）", ratio=1, overflow="ellipsis", no_wrap=True)
         for item_id in category.item_ids:
             item = guideline.items[item_id]
             for cid in item.clause_ids:
                 clause = clauses[cid]
-                where = ""
+                where = Text()
+                if clause.get("possible"):
+                    where.append(f"{POSSIBLE_LABEL}：", style="yellow")
                 if clause["evidence"]:
                     passage = passages[clause["evidence"][0]]
-                    snippet = passage["text"].replace("\n", " ")
-                    snippet = snippet[:evidence_chars] + ("…" if len(snippet) > evidence_chars else "")
-                    where = f"  [{passage['id']} @{passage['start']}] {snippet}"
-                label = STATUS_LABELS[clause["status"]]
-                if clause.get("possible"):
-                    label += f"（{POSSIBLE_LABEL}）"
-                sure = CONFIDENCE_LABELS.get(clause.get("confidence", ""), "中")
-                lines.append(f"  {STATUS_MARKS[clause['status']]} {cid} {item.title} {label} 把握{sure}{where}")
-        lines.append("")
-    lines.append("把握：判断的可靠程度（高 / 中 / 低），不是质量分；[p4 @269] 为段落编号和它在全文中的字符位置。")
-    lines.append("")
-    lines.append("结果比对 (past 以往 / benchmark 标杆 / trend 趋势):")
+                    number = paragraph_of.get(passage["id"])
+                    if number is not None:
+                        where.append(f"第{number}段 ", style="bold")
+                    where.append(" ".join(passage["text"].split()))
+                status = clause["status"]
+                table.add_row(
+                    Text(f"{STATUS_MARKS[status]} {STATUS_LABELS[status]}", style=STATUS_STYLES[status]),
+                    Text(cid),
+                    Text(item.title),
+                    Text(CONFIDENCE_LABELS.get(clause.get("confidence", ""), "中")),
+                    where,
+                )
+        parts.append(table)
+    parts.append(Text(SUMMARY_LEGEND, style="dim"))
+    comparisons = Table(title=Text("结果比对", style="bold"), title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    comparisons.add_column("结果项目")
+    for label in COMPARISON_LABELS.values():
+        comparisons.add_column(label, justify="center", no_wrap=True)
     for item_id, comparison in report["comparisons"].items():
-        marks = "  ".join(f"{name} {'✓' if comparison[name] else '✗'}" for name in ("past", "benchmark", "trend"))
-        lines.append(f"  {item_id} {guideline.items[item_id].title}: {marks}")
+        marks = [Text("✓", style="green") if comparison[k] else Text("✗", style="red") for k in COMPARISON_LABELS]
+        comparisons.add_row(Text(f"{item_id} {guideline.items[item_id].title}"), *marks)
+    parts.append(comparisons)
     for warning in doc["warnings"]:
-        lines.append(f"warning: {warning}")
-    return "\n".join(lines) + "\n"
+        parts.append(Text(f"提示：{warning}", style="yellow"))
+    return parts
+
+
+def print_summary(analysis: Analysis, report: dict[str, Any] | None = None, console: Any = None) -> None:
+    """The terminal summary on stdout: as wide as the terminal (COLUMNS where it is not one, else
+    80), in colour only when stdout is a terminal (and NO_COLOR is unset)."""
+    from rich.console import Console
+
+    console = console or Console(highlight=False, soft_wrap=False)
+    for part in summary_renderables(analysis, report):
+        console.print(part)
+
+
+def text_summary(analysis: Analysis, report: dict[str, Any] | None = None, width: int = 100) -> str:
+    """The terminal summary as plain text, `width` columns wide."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False, highlight=False)
+    print_summary(analysis, report, console)
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
