@@ -327,6 +327,8 @@ def test_stats_count_changes_and_agreement(welder, tmp_path, guideline):
     assert agreement["status_agreement"] == pytest.approx(36 / 39, abs=1e-4)
     # Clauses either decided: 1.1a, 3.1c, 7.4b, 3.2b, 1.1b; they agree on 1.1a and 3.2b.
     assert agreement["decided_status_agreement"] == pytest.approx(2 / 5, abs=1e-4)
+    # Two reviews of one narrative: the folder still passes the corpus checks (one narrative, two files).
+    assert feedback.check_feedback_folder(into, guideline) == []
     result = runner.invoke(feedback_app, ["stats", str(into)])
     assert result.exit_code == 0, result.output
     assert "2 feedback gold files on 1 documents by 2 reviewers" in result.stdout
