@@ -9,14 +9,16 @@ measure at three or more time points, the usual minimum for a trend in excellenc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import cues
 from .guideline import Guideline
 from .match import PassageMatch
+from .measures import Measure, MeasureAssessment, assess_measure, extract_measures
 from .segment import Passage
 
 COVERED, WEAK, MISSING = "covered", "weak", "missing"
@@ -65,6 +67,77 @@ class Coverage:
     clauses: tuple[ClauseCoverage, ...]
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     flags: tuple[Flag, ...] = ()
+    # The results-data table (LeTCI) the comparisons are read from, in document order per item.
+    results: tuple[ResultRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One row of the results-data table of a results item (7.1–7.3): a measure reported with
+    values in one of the item's passages (offsets into the document), or, where the comparison
+    cues (cues.py) find a comparison whose figures the extractor did not parse, the passage as a
+    comparison statement (measure None). An item's past / benchmark / trend are the OR of its rows,
+    so the table and the flags cannot disagree."""
+
+    item_id: str
+    passage_id: str
+    measure: Measure | None
+    assessment: MeasureAssessment | None
+    past: bool
+    benchmark: bool
+    trend: bool
+
+
+def _shifted(measure: Measure, offset: int) -> Measure:
+    """A measure found in a passage's text, with its offsets moved into the document's."""
+    return replace(
+        measure,
+        name_start=measure.name_start + offset,
+        name_end=measure.name_end + offset,
+        paragraph_start=measure.paragraph_start + offset,
+        paragraph_end=measure.paragraph_end + offset,
+        points=tuple(replace(p, start=p.start + offset, end=p.end + offset) for p in measure.points),
+        references=tuple(replace(r, start=r.start + offset, end=r.end + offset) for r in measure.references),
+    )
+
+
+_RELATIVE_TIME = re.compile(r"之前|之后|以前|以后|[—–~～至-]")
+
+
+def result_rows(item_id: str, passage: Passage, directions: dict[str, str]) -> list[ResultRow]:
+    """The table rows one passage gives a results item: its measures, plus a statement row for a
+    comparison the cues see and no parsed measure carries."""
+    rows = []
+    for found in extract_measures(passage.text, [(0, len(passage.text))], directions):
+        assessment = assess_measure(found)
+        # A past comparison is one measure at two named times (由2020年的…到2024年的…, 之前/之后);
+        # two undated figures are often two different counts (专利4项……近三年6项).
+        dated = len({point.time for point in found.points if point.time}) >= 2
+        # A trend is one measure at three distinct points in time: before/after markers and ranges
+        # (2021—2024年) are not points, and a figure restated is one point (cues.shows_trend).
+        times = {point.time for point in found.points if point.time and not _RELATIVE_TIME.search(point.time)}
+        rows.append(
+            ResultRow(
+                item_id,
+                passage.id,
+                _shifted(found, passage.start),
+                assessment,
+                assessment.past and dated,
+                assessment.benchmark,
+                assessment.has_trend and len(times) >= 3,
+            )
+        )
+    trend = cues.shows_trend(passage.text)
+    past = trend or cues.mentions_past_comparison(passage.text)
+    benchmark = cues.mentions_benchmark(passage.text)
+    unparsed = {
+        "past": past and not any(r.past for r in rows),
+        "benchmark": benchmark and not any(r.benchmark for r in rows),
+        "trend": trend and not any(r.trend for r in rows),
+    }
+    if any(unparsed.values()):
+        rows.append(ResultRow(item_id, passage.id, None, None, **unparsed))
+    return rows
 
 
 STATUS_FEATURES = (
@@ -231,7 +304,7 @@ class CoverageAssessor:
         for match in matches:
             for clause in match.clauses:
                 evidence[clause.clause_id].append((clause.score, match.passage_id))
-        comparisons = self._comparisons(guideline, passages, evidence)
+        comparisons, table = self._comparisons(guideline, passages, evidence)
         learned, sure = (
             self.status_model.predict(status_features(guideline, passages, proba), guideline.clause_ids)
             if self.status_model is not None
@@ -298,7 +371,7 @@ class CoverageAssessor:
             results.append(
                 ClauseCoverage(cid, status, round(found[0][0], 4) if found else 0.0, ids, near, confidence, possible)
             )
-        return Coverage(tuple(results), comparisons, tuple(self._flags(guideline, results, comparisons)))
+        return Coverage(tuple(results), comparisons, tuple(self._flags(guideline, results, comparisons)), table)
 
     def _near_misses(self, column: np.ndarray, passages: Sequence[Passage], assigned: set[str]) -> tuple[str, ...]:
         order = np.argsort(-column, kind="stable")
@@ -310,8 +383,9 @@ class CoverageAssessor:
     @staticmethod
     def _comparisons(
         guideline: Guideline, passages: Sequence[Passage], evidence: dict[str, list[tuple[float, str]]]
-    ) -> dict[str, Comparison]:
+    ) -> tuple[dict[str, Comparison], tuple[ResultRow, ...]]:
         comparisons = {}
+        table: list[ResultRow] = []
         results_items = {item.id for item in guideline.comparison_items()}
         for item in guideline.comparison_items():
             # Everything under the item's own heading, plus passages the matcher tied to the item
@@ -322,11 +396,17 @@ class CoverageAssessor:
                 for p in passages
                 if p.kind == "text" and (p.section == item.id or (p.id in ids and p.section not in results_items))
             ]
-            trend = tuple(p.id for p in candidates if cues.shows_trend(p.text))
-            past = tuple(p.id for p in candidates if p.id in trend or cues.mentions_past_comparison(p.text))
-            benchmark = tuple(p.id for p in candidates if cues.mentions_benchmark(p.text))
+            rows = [row for p in candidates for row in result_rows(item.id, p, guideline.measure_directions)]
+            table += rows
+
+            def passages_with(flag: str, rows: list[ResultRow] = rows) -> tuple[str, ...]:
+                return tuple(dict.fromkeys(r.passage_id for r in rows if getattr(r, flag)))
+
+            trend = passages_with("trend")
+            past = tuple(dict.fromkeys(passages_with("past") + trend))
+            benchmark = passages_with("benchmark")
             comparisons[item.id] = Comparison(item.id, bool(past), bool(benchmark), bool(trend), past, benchmark, trend)
-        return comparisons
+        return comparisons, tuple(table)
 
     @staticmethod
     def _flags(

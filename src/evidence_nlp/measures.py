@@ -866,7 +866,7 @@ def _reference_target(folded: str, reference: Reference, measures: Sequence[Meas
         [
             i
             for i, m in enumerate(measures)
-            if s <= m.name_start < reference.start or s <= m.points[-1].start < reference.start
+            if s <= m.name_start < reference.start or (m.points and s <= m.points[-1].start < reference.start)
         ]
         if measures
         else []
