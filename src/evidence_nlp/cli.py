@@ -4,54 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 import typer
-from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from . import __version__
+from .cli_help import _Command, _Group
 from .errors import EvidenceError, OutputFolderError
-
-
-class _UntypedArgument(TyperArgument):
-    def display_type_rich(self, ctx: Any) -> str | None:
-        return None  # the argument's name (FILES, INPUT_DIR) says what it takes
-
-
-def _plain_metavars(params: list[Any], ctx: Any) -> list[Any]:
-    """Help in words a user types, not Python types: no `<bool>` for flags, `PATH` rather than
-    `<path>`, `FILES...` rather than `<list[Path]>`."""
-    for param in params:
-        if param.metavar is not None:
-            continue
-        if isinstance(param, TyperArgument):
-            param.metavar = (param.name or "").upper()
-            param.__class__ = _UntypedArgument
-        elif isinstance(param, TyperOption) and (param.is_flag or param.count):
-            param.metavar = ""
-        else:
-            label = param.display_type(ctx).strip("<>")
-            if "|" not in label:  # a choice stays as its values, e.g. text|json
-                label = re.sub(r"^list\[(\w+)\]$", r"\1", label).split(" ")[0].upper()
-                label = {"STR": "TEXT", "INT": "INTEGER"}.get(label, label)
-            param.metavar = label
-    return params
-
-
-class _Command(TyperCommand):
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _plain_metavars(super().get_params(ctx), ctx)
-
-
-class _Group(TyperGroup):
-    def get_params(self, ctx: Any) -> list[Any]:
-        return _plain_metavars(super().get_params(ctx), ctx)
-
 
 app = typer.Typer(
     cls=_Group,
@@ -464,6 +426,15 @@ def report_command(
 
 corpus_app = typer.Typer(cls=_Group, no_args_is_help=True, help="Annotated corpus tools.")
 app.add_typer(corpus_app, name="corpus")
+
+
+def _register_feedback() -> None:
+    from .cli_feedback import feedback_app
+
+    app.add_typer(feedback_app, name="feedback")
+
+
+_register_feedback()
 GOLD_OPTION = typer.Option(
     None,
     "--gold",
@@ -511,6 +482,9 @@ def evaluate_command(
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
     matcher_model: Path | None = MATCHER_OPTION,
+    feedback_dir: Path = typer.Option(
+        Path("corpus/feedback"), "--feedback", help="Reviewer-corrected documents, reported separately."
+    ),
 ) -> None:
     """Measure clause mapping, clause status and comparison flags against gold annotations."""
     gold = _gold_or_exit(gold)
@@ -532,6 +506,13 @@ def evaluate_command(
         else:
             result = evaluate(analyzer, documents)
             typer.echo(f"split {split}: " + format_evaluation(result))
+            if split in ("test", "all") and any(feedback_dir.glob("*.gold.json")):
+                from .feedback import FeedbackError, evaluate_feedback, format_feedback_evaluation
+
+                try:
+                    typer.echo(format_feedback_evaluation(evaluate_feedback(analyzer, feedback_dir, split)))
+                except FeedbackError as exc:
+                    typer.echo(f"note: {exc}", err=True)
     except (EvidenceError, ValueError) as exc:
         _fail(str(exc))
         raise typer.Exit(2) from None
@@ -563,6 +544,10 @@ def train_command(
     guideline: Path | None = GUIDELINE_OPTION,
     encoder: str = ENCODER_OPTION,
     model: str | None = MODEL_OPTION,
+    with_feedback: bool = typer.Option(
+        False, "--with-feedback", help="Also train on the feedback folder's train split (docs/feedback.md)."
+    ),
+    feedback_dir: Path = typer.Option(Path("corpus/feedback"), "--feedback", help="Feedback folder."),
 ) -> None:
     """Train the matcher on the train split, tune thresholds on dev, write the model file."""
     gold = _gold_or_exit(gold)
@@ -574,7 +559,16 @@ def train_command(
     # Start from the hand-set defaults: a trained model on disk must not influence its successor.
     analyzer = _analyzer_or_exit(guideline, model or encoder, LinearModel.default())
     try:
-        fitted, manifest = train(analyzer, load_split(gold, "train"), load_split(gold, "dev"))
+        if with_feedback:
+            from .feedback import training_documents
+
+            chosen = training_documents(gold, feedback_dir)
+            for path in chosen.left_out:
+                typer.echo(f"warning: {path}: shares text with a held-out narrative; not trained on", err=True)
+            train_docs, dev_docs = chosen.train, chosen.dev
+        else:
+            train_docs, dev_docs = load_split(gold, "train"), load_split(gold, "dev")
+        fitted, manifest = train(analyzer, train_docs, dev_docs)
     except EvidenceError as exc:
         _fail(str(exc))
         raise typer.Exit(2) from None

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import typer
 
+from .cli_help import _Command, _Group
 from .errors import EvidenceError
 
 feedback_app = typer.Typer(
+    cls=_Group,
     no_args_is_help=True,
     add_completion=False,
     help="Reviewer feedback: import the reviewer page's exports as gold files, and their statistics.",
@@ -34,7 +36,7 @@ def _guideline_or_exit(guideline: Path | None):
         raise typer.Exit(2) from None
 
 
-@feedback_app.command("import")
+@feedback_app.command("import", cls=_Command)
 def import_command(
     files: list[Path] = typer.Argument(..., help="Exports downloaded from reviewer pages (导出复核结果)."),
     into: Path = typer.Option(Path("corpus/feedback"), "--into", help="The feedback folder the gold files go to."),
@@ -68,7 +70,7 @@ def import_command(
         raise typer.Exit(1)
 
 
-@feedback_app.command("stats")
+@feedback_app.command("stats", cls=_Command)
 def stats_command(
     folder: Path = typer.Argument(Path("corpus/feedback"), help="The feedback folder."),
     guideline: Path | None = GUIDELINE_OPTION,
@@ -85,7 +87,7 @@ def stats_command(
     typer.echo(format_feedback_statistics(stats), nl=False)
 
 
-@feedback_app.command("check")
+@feedback_app.command("check", cls=_Command)
 def check_command(
     folder: Path = typer.Argument(Path("corpus/feedback"), help="The feedback folder."),
     guideline: Path | None = GUIDELINE_OPTION,

@@ -204,7 +204,7 @@ def shared_paragraphs(
     lsh = MinHashLSH(threshold=max(0.3, near_threshold - 0.3), num_perm=128)
     shingles: dict[str, set[str]] = {}
     found = []
-    for document in documents:
+    for position, document in enumerate(documents):
         if texts is not None and document.name not in texts:
             continue  # unreadable: reported by check_gold
         text = texts[document.name] if texts is not None else read_document(document.path).text
@@ -215,9 +215,10 @@ def shared_paragraphs(
             grams = _shingles(key)
             minhash = MinHash(num_perm=128, seed=1)
             minhash.update_batch([g.encode() for g in grams])
-            label = f"{document.name}\x00{index}"
+            # Keyed by position: two reviewers' gold files for one narrative share its name.
+            label = f"{position}\x00{document.name}\x00{index}"
             for other in lsh.query(minhash):
-                other_doc, other_index = other.split("\x00")
+                _, other_doc, other_index = other.split("\x00")
                 if other_doc == document.name:
                     continue
                 exact = len(grams & shingles[other]) / len(grams | shingles[other])
