@@ -142,7 +142,7 @@ def test_reports_are_schema_1(intake, tmp_path):
     out = tmp_path / "out"
     runner.invoke(app, ["batch", str(intake), "--out", str(out)])
     report = json.loads((out / "reports" / "pm.docx.json").read_text(encoding="utf-8"))
-    assert report["schema_version"] == 1 and len(report["clauses"]) == 39
+    assert report["schema_version"] == 2 and len(report["clauses"]) == 39
 
 
 def test_outcomes_keep_a_small_summary_not_the_report(intake, tmp_path, analyzer):
@@ -176,3 +176,36 @@ def test_the_heatmap_has_a_bounded_size_at_any_intake(tmp_path, guideline):
         with Image.open(path) as image:
             sizes.append(image.size)
     assert sizes[0] == sizes[1]
+
+
+def test_batch_lists_paragraphs_copied_between_applicants(tmp_path):
+    """duplicates.csv names the two applicants and the copied paragraph's offsets in both; the
+    summary counts shared paragraphs; an applicant who copied nothing shares none."""
+    import csv
+
+    from evidence_nlp.ingest import read_document
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus" / "annotated"
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    source = read_document(corpus / "weld_craftsman_zhou.txt").text
+    paragraphs = [p for p in source.split("\n\n") if len(p) > 120]
+    copied = paragraphs[2]
+    other = read_document(corpus / "nurse_head_wang.txt").text.split("\n\n")
+    (intake / "welder.txt").write_text(source, encoding="utf-8")
+    (intake / "copycat.txt").write_text("\n\n".join(other[:4] + [copied] + other[4:]), encoding="utf-8")
+    (intake / "hotel.txt").write_text(read_document(corpus / "hotel_gm_shen.docx").text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(intake), "--out", str(out), "--encoder", "lexical", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    with open(out / "duplicates.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["applicant_a"], r["applicant_b"]) for r in rows} == {("copycat.txt", "welder.txt")}
+    copy_text = (intake / "copycat.txt").read_text(encoding="utf-8")
+    row = rows[0]
+    assert copy_text[int(row["start_a"]) : int(row["end_a"])] == copied
+    assert source[int(row["start_b"]) : int(row["end_b"])] == copied
+    with open(out / "summary.csv", encoding="utf-8-sig") as handle:
+        summary = {r["file"]: r for r in csv.DictReader(handle)}
+    assert summary["copycat.txt"]["shared_paragraphs"] == "1" and summary["copycat.txt"]["shared_with"] == "welder.txt"
+    assert summary["hotel.txt"]["shared_paragraphs"] == "0"

@@ -28,7 +28,7 @@ def reports(tmp_path_factory) -> dict[str, dict]:
 def test_reports_follow_the_contract(reports, guideline):
     assert set(reports) == {"welder_structured_gbk.json", "pm_no_headings.json"}
     for report in reports.values():
-        assert report["schema_version"] == 1
+        assert report["schema_version"] == 2
         assert report["tool"]["name"] == "evidence-nlp"
         assert report["guideline"]["id"] == "jiangsu-individual"
         assert len(report["document"]["sha256"]) == 64
@@ -99,7 +99,7 @@ def test_text_summary_without_out():
 def test_json_to_stdout():
     result = runner.invoke(app, ["analyze", str(STRUCTURED), "--format", "json"])
     assert result.exit_code == 0
-    assert json.loads(result.stdout)["schema_version"] == 1
+    assert json.loads(result.stdout)["schema_version"] == 2
 
 
 def test_bad_inputs_do_not_stop_the_others(tmp_path):

@@ -41,7 +41,7 @@ FLAGS = FLAG_CODES
 
 def check_report(report: dict, text: str, guideline, max_passage_chars: int = 400) -> None:
     """The report contract (docs/report-schema.md) for the document `text`."""
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["document"]["chars"] == len(text)
     assert len(report["document"]["sha256"]) == 64
     previous_end = 0

@@ -66,6 +66,8 @@ class Outcome:
     skipped: bool = False  # an up-to-date report was reused
     seconds: float = 0.0
     not_narrative: str | None = None  # why the file was skipped as not a narrative (a warning)
+    # MinHash fingerprints of the text paragraphs (templating.py), ~20 KB, for copies across the intake.
+    fingerprints: Any = None
 
 
 @dataclass(frozen=True)
@@ -185,10 +187,13 @@ def up_to_date(item: BatchItem, guideline: Guideline, encoder_name: str, matcher
     for page in (item.html_path, item.applicant_html_path):
         if page is not None and not page.is_file():
             return None  # a re-run with --html renders the pages the first run did not write
+    from .report import SCHEMA_VERSION
+
     try:
         report = json.loads(item.report_path.read_text(encoding="utf-8"))
         same = (
-            report["tool"]["version"] == __version__
+            report.get("schema_version") == SCHEMA_VERSION
+            and report["tool"]["version"] == __version__
             and report["guideline"]["sha256"] == guideline.sha256
             and report["encoder"]["name"] == encoder_name
             and report.get("matcher") == matcher
@@ -279,13 +284,46 @@ def analyse_item(analyzer: Any, item: BatchItem, timeout: float | None) -> Outco
 
                 write_atomic(item.applicant_html_path, render_applicant_html(analysis, report))
             write_atomic(item.report_path, to_json(report))
+            fingerprints = _fingerprints(analyzer, document, analysis.segmentation)
     except EvidenceError as exc:
         return Outcome(item, None, str(exc), seconds=time.perf_counter() - start)
     except OSError as exc:  # the report could not be written (name too long, disk full …)
         return Outcome(item, None, f"{shown}: cannot write report ({exc.strerror or exc})")
     except Exception as exc:  # one broken file must never stop the batch
         return Outcome(item, None, " ".join(f"{shown}: internal error ({type(exc).__name__}: {exc})".split()))
-    return Outcome(item, report_summary(report), None, seconds=time.perf_counter() - start)
+    return Outcome(item, report_summary(report), None, seconds=time.perf_counter() - start, fingerprints=fingerprints)
+
+
+def _fingerprints(analyzer: Any, document: Any, segmentation: Any = None) -> Any:
+    """The paragraph fingerprints of one narrative (templating.paragraph_fingerprints)."""
+    from .templating import paragraph_fingerprints
+
+    segmentation = segmentation or analyzer.segmenter.segment(document)
+    spans = [(span.start, span.end) for span in segmentation.paragraphs]
+    return paragraph_fingerprints(document.text, spans, analyzer.guideline)
+
+
+def _fingerprints_of_unchanged(analyzer: Any, item: BatchItem) -> Any:
+    """Fingerprints for a file whose report is reused: read and segmented again (no matching);
+    None when it cannot be read now, which only leaves it out of the copy check."""
+    try:
+        return _fingerprints(analyzer, read_document(item.path, item.root))
+    except (EvidenceError, OSError):
+        return None
+
+
+def shared_paragraphs(outcomes: list[Outcome]) -> tuple[list[Any], list[Any]]:
+    """(pairs of applicants sharing near-identical paragraphs, stock paragraphs found in too many
+    applicants to be copies), by MinHash LSH over the outcomes in intake order (so the result does
+    not depend on which worker finished first). Linear in the intake: no pair of applicants is
+    compared unless their paragraphs collide in the LSH index."""
+    from .templating import TemplateDetector
+
+    detector = TemplateDetector()
+    for outcome in outcomes:
+        if outcome.fingerprints is not None and outcome.summary is not None:
+            detector.add(display_path(outcome.item.relative), outcome.fingerprints)
+    return detector.pairs(), detector.stock()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -338,7 +376,8 @@ def run_batch(
         matcher = analyzer.matcher.model_.source
         report = None if force else up_to_date(item, analyzer.guideline, analyzer.encoder_name, matcher)
         if report is not None:
-            outcomes[index] = Outcome(item, report_summary(report), None, skipped=True)
+            fingerprints = _fingerprints_of_unchanged(analyzer, item)
+            outcomes[index] = Outcome(item, report_summary(report), None, skipped=True, fingerprints=fingerprints)
             if progress:
                 progress(outcomes[index])
         else:
@@ -407,9 +446,13 @@ def report_link(item: BatchItem, out_dir: Path) -> str:
     return Path(os.path.relpath(target, out_dir)).as_posix()
 
 
-def summary_rows(outcomes: list[Outcome], guideline: Guideline, out_dir: Path | None = None) -> list[dict[str, Any]]:
+def summary_rows(
+    outcomes: list[Outcome], guideline: Guideline, out_dir: Path | None = None, pairs: list[Any] | None = None
+) -> list[dict[str, Any]]:
     """One row per analysed file, sorted for the office (priority_sort_key). With out_dir, each
-    row also names its report (the `report` column, relative to out_dir)."""
+    row also names its report (the `report` column, relative to out_dir); with pairs
+    (shared_paragraphs), how many of its paragraphs recur in other applicants' narratives."""
+    copied = copy_columns(pairs) if pairs is not None else None
     rows = []
     for outcome in outcomes:
         report = outcome.summary
@@ -432,6 +475,8 @@ def summary_rows(outcomes: list[Outcome], guideline: Guideline, out_dir: Path | 
         }
         if out_dir is not None:
             row["report"] = display_path(report_link(outcome.item, out_dir))
+        if copied is not None:
+            row.update(copied.get(row["file"], {"shared_paragraphs": 0, "shared_with": ""}))
         for category in guideline.categories:
             ids = [cid for item_id in category.item_ids for cid in guideline.items[item_id].clause_ids]
             share = sum(STATUS_WEIGHT[statuses[c]] for c in ids) / len(ids)
@@ -444,6 +489,18 @@ def summary_rows(outcomes: list[Outcome], guideline: Guideline, out_dir: Path | 
         rows.append(row)
     rows.sort(key=priority_sort_key)
     return rows
+
+
+def copy_columns(pairs: list[Any]) -> dict[str, dict[str, Any]]:
+    """Per applicant: paragraphs shared with other applicants (summed over pairs) and the
+    applicant it shares most with (duplicates.csv lists every shared paragraph)."""
+    shared: dict[str, int] = {}
+    best: dict[str, str] = {}
+    for pair in pairs:  # most shared paragraphs first (TemplateDetector.pairs)
+        for mine, other in ((pair.applicant_a, pair.applicant_b), (pair.applicant_b, pair.applicant_a)):
+            shared[mine] = shared.get(mine, 0) + pair.shared
+            best.setdefault(mine, other)
+    return {name: {"shared_paragraphs": count, "shared_with": best[name]} for name, count in shared.items()}
 
 
 def _atomic_path(target: Path, write: Callable[[Path], None]) -> None:
@@ -520,6 +577,11 @@ def column_legend(name: str, guideline: Guideline) -> tuple[str, str]:
         "missing": ("缺失条款数", "未找到证据的条款个数"),
         "missing_comparisons": ("缺少的比对", "7.1–7.3 缺少的以往比对或标杆比对个数"),
         "prescreen_score": ("预审得分", PRIORITY_NOTE_ZH),
+        "shared_paragraphs": (
+            "疑似雷同段落",
+            "与其他申报人的材料几乎相同的段落数（MinHash 比对，指南原文和常见套话不计）；详见 duplicates.csv",
+        ),
+        "shared_with": ("雷同最多的申报人", "与本材料雷同段落最多的另一份申报材料"),
         "priority": ("优先级", PRIORITY_NOTE_ZH + SORT_NOTE),
     }
     if name in fixed:

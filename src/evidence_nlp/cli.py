@@ -236,7 +236,15 @@ def _run_batch_locked(
     """The batch command once it holds the output folder's lock."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import outcome_error, outcome_warning, run_batch, scan_intake, summary_rows, write_summary
+    from .batch import (
+        outcome_error,
+        outcome_warning,
+        run_batch,
+        scan_intake,
+        shared_paragraphs,
+        summary_rows,
+        write_summary,
+    )
     from .ingest import display_path
 
     options = {"guideline": guideline, "encoder": encoder, "model": matcher}
@@ -278,7 +286,11 @@ def _run_batch_locked(
     errors = problems + [e for e in map(outcome_error, outcomes) if e is not None]
     warnings = intake.skipped + [w for w in map(outcome_warning, outcomes) if w is not None]
     try:
-        rows = summary_rows(outcomes, analyzer.guideline, out_dir=out)
+        from .templating import write_duplicates_csv
+
+        pairs, _ = shared_paragraphs(outcomes)  # stock text is left out of the pairs
+        write_duplicates_csv(pairs, out / "duplicates.csv")
+        rows = summary_rows(outcomes, analyzer.guideline, out_dir=out, pairs=pairs)
         write_summary(rows, errors, out, analyzer.guideline, warnings)
     except OSError as exc:  # a full disk or a read-only --out: one line, not a traceback
         for path, reason in errors:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from . import cues, metrics
-from .evaluate import SPLIT_FILE, SPLITS, GoldError, load_gold
 from .guideline import Guideline, load_guideline
 from .ingest import read_document
 
@@ -477,6 +476,8 @@ def _kappa(gold: Sequence[bool], predicted: Sequence[bool]) -> float | None:
 
 
 def _load_depth_gold(path: Path) -> dict[str, Any]:
+    from .evaluate import GoldError  # evaluate imports the pipeline, which imports this
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         clauses = data["clauses"]
@@ -500,6 +501,8 @@ def evaluate_depth(gold_dir: Path, annotated_dir: Path, names: Sequence[str]) ->
     that cite the clause. Per layer: accuracy, precision, recall, F1 and Cohen's kappa of "present",
     and sentence agreement: the share of instances present in both whose predicted sentence overlaps
     the gold sentence."""
+    from .evaluate import load_gold  # evaluate imports the pipeline, which imports this
+
     pairs: dict[str, list[tuple[bool, bool]]] = {layer: [] for layer in LAYERS}
     overlaps: dict[str, list[bool]] = {layer: [] for layer in LAYERS}
     rows, missing, warnings = [], [], []
@@ -581,6 +584,8 @@ def format_depth_evaluation(result: dict[str, Any]) -> str:
 
 def split_names(annotated_dir: Path, splits: Sequence[str]) -> list[str]:
     """Narrative names of the given splits, from annotated_dir/splits.json, in order."""
+    from .evaluate import SPLIT_FILE, SPLITS, GoldError  # evaluate imports the pipeline, which imports this
+
     data = json.loads((annotated_dir / SPLIT_FILE).read_text(encoding="utf-8"))
     names: list[str] = []
     for split in splits:

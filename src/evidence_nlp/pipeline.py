@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .coverage import Coverage, CoverageAssessor, StatusModel
+from .coverage import MISSING, Coverage, CoverageAssessor, StatusModel
+from .depth import ClauseDepth, clause_depth, passage_spans
 from .embed import Encoder, load_encoder
 from .guideline import Guideline, load_guideline
 from .ingest import Document, read_document
@@ -32,6 +33,8 @@ class Analysis:
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     # (passages x clauses) match probabilities, for evaluation and near-miss display.
     proba: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # Evidence depth (method / deployment / result) of every process clause with evidence.
+    depth: tuple[ClauseDepth, ...] = ()
 
 
 def default_model_path(encoder_name: str) -> Path:
@@ -104,6 +107,7 @@ class Analyzer:
         timings["match"] = time.perf_counter() - start
         start = time.perf_counter()
         coverage = self.assessor.assess(self.guideline, segmentation.passages, matches, proba)
+        depth = self.depth(document, segmentation.passages, coverage)
         timings["coverage"] = time.perf_counter() - start
         return Analysis(
             guideline=self.guideline,
@@ -116,6 +120,15 @@ class Analyzer:
             matcher_model=self.matcher.model_.source,
             timings=timings,
             proba=proba,
+            depth=depth,
+        )
+
+    def depth(self, document: Document, passages, coverage: Coverage) -> tuple[ClauseDepth, ...]:
+        """Which of 方法 / 展开 / 结果 the evidence of each answered process clause shows (depth.py)."""
+        return tuple(
+            clause_depth(document.text, passage_spans(c.evidence, passages), c.clause_id, self.guideline)
+            for c in coverage.clauses
+            if c.status != MISSING and self.guideline.clauses[c.clause_id].kind == "process" and c.evidence
         )
 
     def reassess(self, analysis: Analysis) -> Analysis:

@@ -1,4 +1,4 @@
-"""Report: the schema-1 JSON contract and a readable terminal summary of an Analysis."""
+"""Report: the schema-2 JSON contract and a readable terminal summary of an Analysis."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 
 from . import __version__
 from .coverage import COVERED, HIGH, LOW, MEDIUM, MISSING, WEAK
+from .depth import ClauseDepth
+from .measures import measure_to_dict
 from .pipeline import Analysis
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUS_LABELS = {COVERED: "覆盖", WEAK: "薄弱", MISSING: "缺失"}
 STATUS_MARKS = {COVERED: "●", WEAK: "◐", MISSING: "○"}
 # How sure the tool is of a clause's status, in words a clerk reads (not a probability).
@@ -26,6 +28,7 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
     guideline, document = analysis.guideline, analysis.document
     assigned = {m.passage_id: m.clauses for m in analysis.matches}
     excluded = {m.passage_id: m.excluded for m in analysis.matches if m.excluded}
+    depth = {d.clause_id: _depth_entry(d) for d in analysis.depth}
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "evidence-nlp", "version": __version__},
@@ -62,6 +65,7 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
                 "near_misses": list(c.near_misses),
                 "confidence": c.confidence,
                 "possible": c.possible,
+                "depth": depth.get(c.clause_id),
             }
             for c in analysis.coverage.clauses
         ],
@@ -78,8 +82,47 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
             }
             for item_id, c in analysis.coverage.comparisons.items()
         },
+        "results": _results_table(analysis),
         "flags": [{"code": f.code, "clause": f.clause, "message": f.message} for f in analysis.coverage.flags],
     }
+
+
+def _depth_entry(depth: ClauseDepth) -> dict[str, Any]:
+    layers = {
+        e.layer: {"present": e.present, "start": e.start, "end": e.end, "score": round(e.score, 3)}
+        for e in depth.layers
+    }
+    return {"layers": layers, "explanation": depth.explanation, "advice": depth.advice}
+
+
+def _results_table(analysis: Analysis) -> dict[str, Any]:
+    """The results-data table (coverage.ResultRow): one row per measure or comparison statement,
+    and per results item how many measures show a past comparison, a trend and a benchmark."""
+    rows = []
+    for row in analysis.coverage.results:
+        entry: dict[str, Any] = {"item": row.item_id, "passage": row.passage_id}
+        if row.measure is None:
+            entry.update(kind="statement", measure=None, assessment=None)
+        else:
+            assessment = row.assessment
+            entry.update(
+                kind="measure",
+                measure=measure_to_dict(row.measure),
+                assessment={"level": assessment.level, "level_time": assessment.level_time, "trend": assessment.trend},
+            )
+        entry.update(past=row.past, benchmark=row.benchmark, trend=row.trend)
+        rows.append(entry)
+    items = {}
+    for item_id in analysis.coverage.comparisons:
+        mine = [r for r in analysis.coverage.results if r.item_id == item_id and r.measure is not None]
+        items[item_id] = {
+            "measures": len(mine),
+            "with_past": sum(r.past for r in mine),
+            "with_trend": sum(r.trend for r in mine),
+            "with_benchmark": sum(r.benchmark for r in mine),
+            "statements": sum(r.measure is None and r.item_id == item_id for r in analysis.coverage.results),
+        }
+    return {"rows": rows, "items": items}
 
 
 def to_json(report: dict[str, Any]) -> str:
