@@ -209,3 +209,6 @@ def test_batch_lists_paragraphs_copied_between_applicants(tmp_path):
         summary = {r["file"]: r for r in csv.DictReader(handle)}
     assert summary["copycat.txt"]["shared_paragraphs"] == "1" and summary["copycat.txt"]["shared_with"] == "welder.txt"
     assert summary["hotel.txt"]["shared_paragraphs"] == "0"
+    # The results-data table and the evidence depth reach the summary too (issue 13).
+    assert int(summary["welder.txt"]["measures"]) >= 6 and int(summary["welder.txt"]["measures_with_trend"]) >= 3
+    assert 0.0 < float(summary["welder.txt"]["full_depth"]) <= 1.0

@@ -251,6 +251,12 @@ def report_summary(report: dict[str, Any]) -> dict[str, Any]:
             item: {kind: comparison[kind] for kind in ("past", "benchmark", "trend")}
             for item, comparison in report["comparisons"].items()
         },
+        "results": report.get("results", {}).get("items", {}),
+        # Process clauses with evidence, and how many of them show all three layers (方法/展开/结果).
+        "depth": [
+            sum(c.get("depth") is not None for c in report["clauses"]),
+            sum(c.get("depth") is not None and not c["depth"]["explanation"] for c in report["clauses"]),
+        ],
     }
 
 
@@ -477,6 +483,12 @@ def summary_rows(
             row["report"] = display_path(report_link(outcome.item, out_dir))
         if copied is not None:
             row.update(copied.get(row["file"], {"shared_paragraphs": 0, "shared_with": ""}))
+        answered, deep = report.get("depth", [0, 0])
+        row["full_depth"] = round(deep / answered, 3) if answered else 0.0
+        results = report.get("results", {})
+        row["measures"] = sum(item["measures"] for item in results.values())
+        row["measures_with_trend"] = sum(item["with_trend"] for item in results.values())
+        row["measures_with_benchmark"] = sum(item["with_benchmark"] for item in results.values())
         for category in guideline.categories:
             ids = [cid for item_id in category.item_ids for cid in guideline.items[item_id].clause_ids]
             share = sum(STATUS_WEIGHT[statuses[c]] for c in ids) / len(ids)
@@ -582,6 +594,13 @@ def column_legend(name: str, guideline: Guideline) -> tuple[str, str]:
             "与其他申报人的材料几乎相同的段落数（MinHash 比对，指南原文和常见套话不计）；详见 duplicates.csv",
         ),
         "shared_with": ("雷同最多的申报人", "与本材料雷同段落最多的另一份申报材料"),
+        "full_depth": (
+            "三层齐全比例",
+            "有证据的过程条款中，证据同时写出采用方法、工作展开和实施结果的比例",
+        ),
+        "measures": ("成果指标数", "7.1–7.3 中带数值的成果指标个数（成果数据表）"),
+        "measures_with_trend": ("有趋势的指标数", "有三个及以上时间点的成果指标个数"),
+        "measures_with_benchmark": ("有标杆的指标数", "与行业、同行或评价机构等外部参照比对的成果指标个数"),
         "priority": ("优先级", PRIORITY_NOTE_ZH + SORT_NOTE),
     }
     if name in fixed:
@@ -645,7 +664,7 @@ def _write_xlsx(rows: list[dict[str, Any]], columns: list[str], path: Path, guid
         letter = get_column_letter(index)
         column_cells = sheet[letter][1:]
         for cell in column_cells:
-            if name.startswith("coverage_"):
+            if name.startswith("coverage_") or name == "full_depth":
                 cell.number_format = "0%"  # 0.333 shows as 33%, and sorts as a number
             elif name == "prescreen_score":
                 cell.number_format = "0.0"
