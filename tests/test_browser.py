@@ -287,6 +287,40 @@ def test_verdict_within_the_first_two_screens(sized_page, sample):
     assert "clause_missing" not in text and "comparison_benchmark_missing" not in text
 
 
+def _levels(page, item_id: str) -> list[float | None]:
+    return page.locator(f'table.results[data-item="{item_id}"] tbody tr').evaluate_all(
+        "rows => rows.map(r => r.dataset.sortLevel === '' ? null : Number(r.dataset.sortLevel))"
+    )
+
+
+def test_results_table_sorts_by_mouse_and_keyboard(sized_page, sample):
+    page = sized_page
+    _open(page, sample["reviewer"])
+    table = page.locator('table.results[data-item="7.1"]')
+    first = table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.sortName)")
+    rows = [r for r in sample["report"]["results"]["rows"] if r["item"] == "7.1" and r["kind"] == "measure"]
+    assert len(first) == len(rows) >= 6  # the sample's 2021–2023 table
+    header = table.locator('th[data-sort-key="level"]')
+    header.locator("button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    ascending = _levels(page, "7.1")
+    assert ascending == sorted(ascending)
+    # The keyboard: the header is a button, Enter sorts the other way and Space back again.
+    header.locator("button").focus()
+    page.keyboard.press("Enter")
+    assert header.get_attribute("aria-sort") == "descending" and _levels(page, "7.1") == ascending[::-1]
+    page.keyboard.press("Space")
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert table.locator('th[data-sort-key="order"]').get_attribute("aria-sort") == "none"
+    # Back to document order by the 出处 column.
+    table.locator('th[data-sort-key="order"] button').click()
+    assert table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.dataset.sortName)") == first
+    # Sparklines are drawn, inside their cells.
+    spark = table.locator("svg.spark").first.bounding_box()
+    assert spark["width"] > 40 and spark["x"] + spark["width"] <= page.viewport["width"]
+    _assert_inert(page)
+
+
 def test_applicant_gap_table_is_readable_on_a_phone(browser, sample):
     context, page = _new_page(browser, PHONE)
     try:

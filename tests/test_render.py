@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import html
 import os
@@ -85,18 +86,26 @@ def _section(page: str, element_id: str) -> str:
     return page[start : page.index("</section>", start)]
 
 
-def _covered_lines(report, guideline) -> list[str]:
-    """The applicant report's one-line summary of covered clauses, per category."""
+def _covered_lines(report, guideline) -> dict[str, str]:
+    """The applicant report's one-line summary of covered clauses, per category: "nothing to add"
+    only when no covered clause lacks a depth layer either."""
     status = {c["id"]: c["status"] for c in report["clauses"]}
-    lines = []
+    deeper = {c["id"] for c in report["clauses"] if c["depth"] and c["depth"]["advice"]}
+    lines = {}
     for category in guideline.categories:
         cids = [cid for item_id in category.item_ids for cid in guideline.items[item_id].clause_ids]
         covered = [cid for cid in cids if status[cid] == "covered"]
         if len(covered) == len(cids):
-            lines.append("本类目各条款均已覆盖，无需补充。")
+            lines[category.id] = "本类目各条款均已覆盖" + ("。" if deeper & set(cids) else "，无需补充。")
         elif covered:
-            lines.append("已覆盖：" + "、".join(covered))
+            lines[category.id] = "已覆盖：" + "、".join(covered)
     return lines
+
+
+def _markdown_categories(markdown: str) -> dict[str, str]:
+    """The applicant Markdown's text per category (## N. title … up to the next ## heading)."""
+    parts = re.split(r"^## ", markdown, flags=re.M)[1:]
+    return {m.group(1): part for part in parts if (m := re.match(r"(\d+)\. ", part))}
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +231,7 @@ def test_full_text_is_shown_exactly_with_every_passage(reviewer, welder):
 def test_verdict_first_provenance_last(reviewer, welder):
     """Totals, flags and comparisons lead; the matrix and the evidence follow; provenance at the bottom."""
     _, report = welder
-    order = [reviewer.index(f'id="{i}"') for i in ("top", "flags", "comparisons", "matrix", "clauses")]
+    order = [reviewer.index(f'id="{i}"') for i in ("top", "flags", "comparisons", "results", "matrix", "clauses")]
     order += [reviewer.index('id="fulltext-section"'), reviewer.index('id="provenance"')]
     assert order == sorted(order)
     provenance = _section(reviewer, "provenance")
@@ -407,8 +416,8 @@ def test_applicant_html_lists_exactly_the_gaps_with_guidance(applicant, welder, 
             assert "没有与本条款接近的段落" in body
         if clause["possible"]:
             assert report_view.APPLICANT_POSSIBLE in body and "专门补写一段" not in body
-    for line in _covered_lines(report, guideline):  # covered clauses, briefly
-        assert line in applicant
+    for category_id, line in _covered_lines(report, guideline).items():  # covered clauses, briefly
+        assert f'<p class="covered-list">{line}</p>' in _section(applicant, f"category-{category_id}")
     assert "<script" not in applicant and "致申报人" in applicant
 
 
@@ -455,8 +464,9 @@ def test_applicant_markdown_lists_exactly_the_gaps_with_guidance(markdown, welde
             assert report_view.APPLICANT_POSSIBLE in blocks[cid] and "专门补写一段" not in blocks[cid]
     assert markdown.startswith("# 自评报告差距分析\n")
     assert all(f"## {c.id}. {c.title}\n" in markdown for c in guideline.categories)
-    for line in _covered_lines(report, guideline):
-        assert line in markdown
+    categories = _markdown_categories(markdown)
+    for category_id, line in _covered_lines(report, guideline).items():
+        assert f"\n{line}\n" in categories[category_id]
 
 
 def test_applicant_is_addressed_as_nin(applicant, markdown, welder):
@@ -494,6 +504,236 @@ def test_rendering_is_byte_identical_in_another_process(reviewer, applicant, mar
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split() == [hashlib.sha256(p.encode()).hexdigest() for p in (reviewer, applicant, markdown)]
+
+
+# --- the results-data table and evidence depth (issue 13) ---------------------------------------------
+
+WITH_STATEMENT = ("班组成员的技能水平也普遍有了提高。", "班组成员的技能水平也普遍有了提高，高于行业平均水平。")
+
+
+def _measure_rows(page: str, item_id: str) -> list[str]:
+    """The HTML of each measure row of one item's results table, in page order."""
+    section = _section(page, "results")
+    start = section.index(f'<table class="results" data-item="{item_id}">')
+    table = section[start : section.index("</table>", start)]
+    return [row.split("</tr>", 1)[0] for row in table.split('<tr class="measure"')[1:]]
+
+
+def _cells(row: str) -> dict[str, str]:
+    """A measure row's cells by their data-label."""
+    return dict(re.findall(r'data-label="([^"]+)"[^>]*>(.*?)</t[dh]>', row))
+
+
+def _measures(report, item_id: str) -> list[dict]:
+    rows = [r for r in report["results"]["rows"] if r["item"] == item_id and r["kind"] == "measure"]
+    starts = {p["id"]: p["start"] for p in report["passages"]}
+    return sorted(rows, key=lambda r: (starts[r["passage"]], r["measure"]["name_start"]))
+
+
+def test_results_table_shows_the_sample_measures(reviewer, welder, guideline):
+    _, report = welder
+    section = _section(reviewer, "results")
+    assert list(report["results"]["items"]) == ["7.1", "7.2", "7.3"]
+    for item_id, counts in report["results"]["items"].items():
+        opening = f'<p class="results-summary" data-item="{item_id}">'
+        summary = Visible(section[section.index(opening) + len(opening) :]).text
+        assert summary.startswith(
+            f"指标 {counts['measures']} 项：有以往比对 {counts['with_past']} 项，"
+            f"有趋势 {counts['with_trend']} 项，有标杆比对 {counts['with_benchmark']} 项"
+        )
+        measures = _measures(report, item_id)
+        rows = _measure_rows(reviewer, item_id)
+        assert len(rows) == len(measures) == counts["measures"]
+        for html_row, row in zip(rows, measures, strict=True):
+            cells = _cells(html_row)
+            measure = row["measure"]
+            assert f'<th scope="row" class="mname" data-label="指标">{escape(measure["name"])}</th>' in html_row
+            assert html.unescape(cells["单位"]) == (measure["unit"] or "—")
+            for key, label in (("past", "以往"), ("trend", "趋势"), ("benchmark", "标杆")):
+                assert ("✓" in cells[label]) == row[key]
+                assert f'data-sort-{key}="{int(row[key])}"' in html_row
+            assert f'href="#passage-{row["passage"]}"' in cells["出处"]
+            for reference in measure["references"]:
+                assert escape(reference["text"]) in cells["参照"]
+    # 7.1's table 2021–2023: each measure at three years, the latest as its level, the trend in words.
+    rows = {re.search(r'data-sort-name="([^"]+)"', r).group(1): _cells(r) for r in _measure_rows(reviewer, "7.1")}
+    assert Visible(rows["个人焊缝RT一次合格率"]["水平"]).text == "99.68%（2023年）"
+    assert Visible(rows["班组殷瓦焊缝气孔缺陷率"]["水平"]).text == "0.18%（2023年）"
+    assert rows["班组殷瓦焊缝气孔缺陷率"]["变化"] == "下降，改善"  # down is good for a defect rate
+    assert rows["班组焊接返修率"]["变化"] == "下降，改善"
+    assert rows["班组完成焊缝长度"]["变化"] == "上升"  # no direction of good: the movement only
+    assert rows["班组安全生产事故"]["变化"] == "持平"
+    personal = next(r for r in _measure_rows(reviewer, "7.1") if 'data-sort-name="个人焊缝RT一次合格率"' in r)
+    assert 'title="2021年 99.21%；2022年 99.46%；2023年 99.68%"' in personal  # every point, on hover
+    assert section.index('id="results-7.1"') < section.index('id="results-7.2"') < section.index('id="results-7.3"')
+
+
+def test_results_words_follow_the_reports_judgement():
+    assert report_view.trend_words([{"time": "2021", "value": 1.65}, {"time": "2023", "value": 0.83}], None) == (
+        "下降",
+        0,
+    )
+    three = [{"time": str(y), "value": v} for y, v in ((2021, 5.0), (2022, 6.0), (2023, 7.0))]
+    assert report_view.trend_words(three, "improving") == ("上升，改善", 3)
+    assert report_view.trend_words(three, "worsening") == ("上升，变差", 1)
+    assert report_view.trend_words(three[:1], None) == ("—", None)
+    assert report_view.number_text(200.0) == "200" and report_view.number_text(0.18) == "0.18"
+    assert report_view.time_words("2023") == "2023年" and report_view.time_words("近三年") == "近三年"
+
+
+def test_sparkline_for_measures_with_two_points_or_more(reviewer, welder):
+    _, report = welder
+    seen = {1: 0, 2: 0}
+    for item_id in report["results"]["items"]:
+        for html_row, row in zip(_measure_rows(reviewer, item_id), _measures(report, item_id), strict=True):
+            points = row["measure"]["points"]
+            svgs = re.findall(r"<svg [^>]*>.*?</svg>", html_row, re.S)
+            if len(points) < 2:
+                assert svgs == []
+                seen[1] += 1
+                continue
+            seen[2] += 1
+            assert len(svgs) == 1
+            svg = svgs[0]
+            assert 'class="spark' in svg and 'role="img"' in svg and "xmlns" not in svg and "href" not in svg
+            coords = re.search(r'<polyline points="([^"]+)"', svg).group(1).split()
+            assert len(coords) == len(points)
+            assert all(re.fullmatch(r"\d+\.\d,\d+\.\d", c) for c in coords)  # rounded to 1 decimal
+            xs = [float(c.split(",")[0]) for c in coords]
+            assert xs == sorted(xs) and xs[0] == report_view.SPARK_PAD
+            assert xs[-1] == report_view.SPARK_WIDTH - report_view.SPARK_PAD
+    assert seen[1] and seen[2]  # the sample has both
+    # The highest value at the top: 个人焊缝RT一次合格率 rises, its last point is at y = the padding.
+    row = next(r for r in _measure_rows(reviewer, "7.1") if 'data-sort-name="个人焊缝RT一次合格率"' in r)
+    assert '<polyline points="3.0,21.0 42.0,11.4 81.0,3.0"' in row
+    defect = next(r for r in _measure_rows(reviewer, "7.1") if 'data-sort-name="班组殷瓦焊缝气孔缺陷率"' in r)
+    assert 'class="spark tone-improving"' in defect
+
+
+def test_results_table_sorting_is_the_page_scripts_with_buttons(reviewer):
+    section = _section(reviewer, "results")
+    headers = [a for _, a in Elements(section).tags if "data-sort-key" in a]
+    assert headers and all(h.get("aria-sort") in ("none", "ascending") for h in headers)
+    # Every sortable header holds a real button (keyboard: Tab and Enter), and the script handles it.
+    assert section.count('aria-sort="none"><button type="button">') + section.count(
+        'aria-sort="ascending"><button type="button">'
+    ) == len(headers)
+    assert "table.results" in render._REVIEWER_JS and "aria-sort" in render._REVIEWER_JS
+
+
+@pytest.fixture(scope="module")
+def with_statement(analyzer, tmp_path_factory):
+    """The welder sample with a benchmark said in words only in 7.2: a statement row."""
+    text = read_document(STRUCTURED).text
+    assert WITH_STATEMENT[0] in text
+    path = tmp_path_factory.mktemp("statement") / "welder_statement.txt"
+    path.write_text(text.replace(*WITH_STATEMENT, 1), encoding="utf-8")
+    analysis = analyzer.analyze(path)
+    return analysis, build_report(analysis)
+
+
+def test_statement_rows_are_listed_with_their_passage(with_statement):
+    analysis, report = with_statement
+    statements = [r for r in report["results"]["rows"] if r["kind"] == "statement"]
+    assert statements and report["results"]["items"]["7.2"]["statements"] == 1
+    page = render.render_reviewer_html(analysis, report)
+    section = _section(page, "results")
+    for row in statements:
+        listed = section[section.index(f'<ul class="statements" data-item="{row["item"]}">') :].split("</ul>", 1)[0]
+        item = listed[listed.index(f'<li data-pid="{row["passage"]}">') :].split("</li>", 1)[0]
+        assert "比对语句" in item and f'href="#passage-{row["passage"]}"' in item
+        for key, label in report_view.COMPARISON_KINDS:
+            assert (label in item) == row[key]
+    assert "另有比对语句 1 处" in Visible(section).text
+
+
+def test_hostile_measure_name_and_reference_are_escaped(welder):
+    analysis, report = welder
+    report = copy.deepcopy(report)
+    row = next(r for r in report["results"]["rows"] if r["kind"] == "measure" and len(r["measure"]["points"]) >= 2)
+    row["measure"]["name"] = SCRIPT
+    row["measure"]["unit"] = IMG
+    row["measure"]["references"] = [{"kind": "other", "text": MARKDOWN_PAYLOAD, "value": None, "start": 0, "end": 1}]
+    page = render.render_reviewer_html(analysis, report)
+    assert SCRIPT not in page and IMG not in page and "<img" not in page
+    section = _section(page, "results")
+    assert f'data-label="指标">{escape(SCRIPT)}</th>' in section
+    assert f'aria-label="{escape(SCRIPT)}：' in section and f"<title>{escape(SCRIPT)}：" in section  # the sparkline
+    assert escape(MARKDOWN_PAYLOAD) in section and escape(IMG) in section
+    assert re.findall(r"<script>(.*?)</script>", page, re.S) == [render._REVIEWER_JS]
+
+
+def test_depth_marks_in_the_matrix_agree_with_the_report(reviewer, welder, guideline):
+    _, report = welder
+    matrix = _section(reviewer, "matrix")
+    cells = dict(re.findall(r'<td class="clause-cell[^"]*" data-clause="([^"]+)"[^>]*>(.*?)</td>', matrix))
+    assert list(cells) == guideline.clause_ids
+    with_depth = 0
+    for clause in report["clauses"]:
+        cell = cells[clause["id"]]
+        marks = re.findall(r'<i class="dmark (on|off)" data-layer="(\w+)">(.)</i>', cell)
+        if clause["depth"] is None:
+            assert marks == []
+            continue
+        with_depth += 1
+        layers = clause["depth"]["layers"]
+        assert [(layer, on == "on") for on, layer, _ in marks] == [(k, layers[k]["present"]) for k in layers]
+        assert [m for _, _, m in marks] == ["方", "展", "果"]
+        names = {"method": "做法", "deployment": "展开", "result": "结果"}
+        summary = " ".join(f"{names[k]}{'✓' if layers[k]['present'] else '✗'}" for k in layers)
+        assert f'title="证据层次：{summary}"' in cell and f'<span class="vh">证据层次：{summary}</span>' in cell
+    assert with_depth >= 20  # the sample's process clauses with evidence
+
+
+def test_clause_sections_explain_the_depth_and_quote_each_layer(reviewer, welder):
+    analysis, report = welder
+    text = analysis.document.text
+    for clause in report["clauses"]:
+        section = _section(reviewer, f"clause-{clause['id']}")
+        if clause["depth"] is None:
+            assert "depth-detail" not in section
+            continue
+        detail = section[section.index('<div class="depth-detail"') :].split("</div>", 1)[0]
+        depth = clause["depth"]
+        assert (escape(depth["explanation"]) in detail) if depth["explanation"] else ("三个层次都有" in detail)
+        if depth["advice"]:
+            assert escape(depth["advice"]) in detail
+        quoted = set()
+        for key, layer in depth["layers"].items():
+            item = detail[detail.index(f'data-layer="{key}"') :].split("</li>", 1)[0]
+            assert f'data-present="{"true" if layer["present"] else "false"}"' in item
+            if not layer["present"]:
+                assert "未写到" in item
+                continue
+            sentence = " ".join(text[layer["start"] : layer["end"]].split())
+            if (layer["start"], layer["end"]) in quoted:
+                assert "同一句" in item  # one sentence that shows two layers is quoted once
+            else:
+                assert f"“{escape(sentence)}”" in item and 'href="#passage-' in item
+            quoted.add((layer["start"], layer["end"]))
+
+
+def test_applicant_pages_carry_the_depth_advice(applicant, markdown, welder, guideline):
+    _, report = welder
+    blocks = dict(
+        zip(re.findall(r"^### (\S+) ", markdown, re.M), re.split(r"^### .*$", markdown, flags=re.M)[1:], strict=True)
+    )
+    deepened = 0
+    for clause in report["clauses"]:
+        depth, cid = clause["depth"], clause["id"]
+        advice = depth["advice"] if depth else ""
+        if clause["status"] == "weak" and advice:
+            assert escape(advice) in _section(applicant, f"gap-{cid}")
+            assert render.md_escape(advice) in blocks[cid]
+        elif clause["status"] == "covered" and advice:
+            deepened += 1
+            item = applicant[applicant.index(f'<li data-clause="{cid}">') :].split("</li>", 1)[0]
+            assert escape(depth["explanation"]) in item and escape(advice) in item
+            line = next(ln for ln in markdown.splitlines() if ln.startswith(f"- **{cid}** "))
+            assert render.md_escape(advice) in line
+        elif clause["status"] == "covered":
+            assert f'<li data-clause="{cid}">' not in applicant
+    assert deepened  # the sample has covered clauses without 结果
 
 
 # --- the CLI ------------------------------------------------------------------------------------

@@ -1,11 +1,15 @@
-"""Render: reports for people, built from an Analysis and its schema-1 report dict.
+"""Render: reports for people, built from an Analysis and its schema-2 report dict.
 
 * `render_reviewer_html`: a reviewer-assist report, one self-contained HTML file. It leads with the
-  verdict (totals, the flags in words, the results comparisons), then the coverage matrix and the
-  per-clause evidence in context with near-misses, the full text, and the provenance at the bottom.
+  verdict (totals, the flags in words, the results comparisons), then the results-data table of
+  7.1–7.3 (one row per measure, with an inline SVG sparkline, sortable by the page script), the
+  coverage matrix with the evidence depth of each process clause (方 / 展 / 果), the per-clause
+  evidence in context with near-misses and the sentence of each depth layer, the full text, and the
+  provenance at the bottom.
 * `render_applicant_html` / `render_applicant_markdown`: a gap report written to the applicant (您),
-  in Chinese: which clauses are missing or weak, what evidence would cover them, and the closest
-  passages by paragraph number and opening words.
+  in Chinese: which clauses are missing or weak, what evidence would cover them, which layers
+  (做法 / 展开 / 结果) their evidence lacks, and the closest passages by paragraph number and
+  opening words.
 
 The pages are Jinja2 templates in `templates/` (autoescape on, StrictUndefined), filled from one
 view model (report_view.build_view) that the HTML and Markdown share. The CSS files are inlined

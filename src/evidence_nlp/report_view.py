@@ -1,4 +1,4 @@
-"""The view model of the reports: plain data built once from an Analysis and its schema-1 report
+"""The view model of the reports: plain data built once from an Analysis and its schema-2 report
 dict, shared by the HTML templates and the Markdown template (render.py).
 
 Every value a person reads is decided here, once: a clause's status, its confidence in words, the
@@ -10,6 +10,8 @@ sections, the comparisons table and the flags all read it from there). For a com
 (7.1c–7.3c) that status is the guide's rule over the item's comparisons (coverage.comparison_status),
 so the comparisons table and the clause agree; the clause-level flag of a comparison clause is
 explained by what the comparisons lack, not by the generic "only general statements" message.
+The results-data table reads `report["results"]` and the depth marks `report["clauses"][].depth`,
+as written: the page shows the report's judgement of each measure and layer, it does not redo it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from pathlib import PurePath
 from typing import Any
 
 from .coverage import COVERED, MISSING, WEAK
+from .depth import LAYER_NAMES, LAYERS
 from .guideline import Clause, Guideline
+from .measures import STABLE_TOLERANCE
 from .pipeline import Analysis
 from .report import CONFIDENCE_LABELS, POSSIBLE_LABEL, STATUS_LABELS, STATUS_MARKS, status_counts
 
@@ -56,6 +60,13 @@ OPENING_CHARS = 14  # opening words of a paragraph, quoted so the applicant can 
 MAX_EVIDENCE = 5  # evidence passages shown in full per clause; the rest are listed as links
 MAX_CLOSEST = 3  # closest passages per gap clause in the applicant report
 DISCLAIMER = "本报告由软件自动生成，仅供参考；最终评价以评审专家的意见为准。"
+# Evidence depth: the one-character marks of the matrix, in depth.LAYERS order (方法 / 展开 / 结果).
+DEPTH_MARKS = {"method": "方", "deployment": "展", "result": "果"}
+DEPTH_LEGEND = "方 / 展 / 果：证据写到了采用的做法、工作展开（范围、频次、人员）、实施结果；实心为有，空心为无。"
+# The results-data table: the guideline's judgement of a trend (with the direction of good) in words.
+TREND_JUDGEMENTS = {"improving": "改善", "stable": "持平", "worsening": "变差"}
+TREND_RANKS = {"improving": 3, "stable": 2, "worsening": 1}  # sort key; movement without a judgement: 0
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 84, 24, 3
 PROBABILITY_LEGEND = (
     "判断把握（高 / 中 / 低）：工具对该条款状态判断的可靠程度，不是质量分。"
     "概率：匹配模型认为某段落写的是该条款的可能性（0–1），仅供复核时参考，同样不是质量分。"
@@ -194,6 +205,84 @@ class FlagView:
     detail: str  # what it means for this report
 
 
+@dataclass(frozen=True)
+class DepthLayerView:
+    """One layer of a clause's evidence (做法 / 展开 / 结果) and the sentence that shows it."""
+
+    key: str  # method / deployment / result (attribute only)
+    mark: str  # 方 / 展 / 果
+    label: str  # 做法 / 展开 / 结果
+    present: bool
+    sentence: str  # the sentence, whitespace flattened; "" when the layer is absent
+    passage: PassageView | None  # the passage the sentence sits in
+    same_as: str = ""  # the label of an earlier layer shown by the same sentence ("做法"), quoted once
+
+
+@dataclass(frozen=True)
+class DepthView:
+    layers: tuple[DepthLayerView, ...]  # in depth.LAYERS order
+    summary: str  # "做法✓ 展开✗ 结果✓"
+    explanation: str  # "只有做法和展开，没有结果"; "" when all three show
+    advice: str  # "补充该做法取得的数据"; "" when nothing is missing
+
+    @property
+    def complete(self) -> bool:
+        return all(layer.present for layer in self.layers)
+
+
+@dataclass(frozen=True)
+class SparklineView:
+    """A measure's points as an inline SVG polyline: coordinates rounded to 1 decimal, as text."""
+
+    width: int
+    height: int
+    points: str  # "3.0,21.0 42.0,12.0 81.0,3.0"
+    last_x: str
+    last_y: str
+    tone: str  # improving / worsening / neutral: the line's colour
+    label: str  # what the line shows, in words (aria-label)
+
+
+@dataclass(frozen=True)
+class MeasureRowView:
+    """One measure of the results-data table."""
+
+    order: int  # document order within the item: the table's first order
+    name: str
+    unit: str
+    level: str  # "99.68%", the latest value
+    level_time: str  # "2023年", "近三年", or ""
+    level_value: float | None  # sort key
+    points: str  # every point in words, "2021年 99.21%；2022年 99.46%"
+    trend_text: str  # "下降，改善" / "持平" / "上升" / "—"
+    trend_rank: int | None  # sort key
+    judgement: str  # improving / stable / worsening / "" (attribute only)
+    past: bool
+    benchmark: bool
+    trend: bool
+    references: tuple[str, ...]  # reference texts as the narrative writes them
+    passage: PassageView
+    sparkline: SparklineView | None
+
+
+@dataclass(frozen=True)
+class StatementRowView:
+    """A comparison the cues found in a passage without a parsed measure."""
+
+    passage: PassageView
+    kinds: tuple[str, ...]  # the comparisons it shows, in words
+    excerpt: str
+
+
+@dataclass(frozen=True)
+class ResultsItemView:
+    item_id: str
+    title: str  # "7.1 工作绩效"
+    summary: str  # "指标 9 项：有以往比对 6 项，有趋势 6 项，有标杆比对 2 项"
+    measures: tuple[MeasureRowView, ...]
+    statements: tuple[StatementRowView, ...]
+
+
 @dataclass
 class ClauseView:
     id: str
@@ -224,6 +313,14 @@ class ClauseView:
     tooltip: str
     flags: list[FlagView] = field(default_factory=list)
     comparison: ComparisonView | None = None
+    depth: DepthView | None = None  # process clauses with evidence
+    depth_advice: str = ""  # the applicant's words on the missing layers, "" when none are
+    is_process: bool = False  # a process clause (categories 1–6): its evidence has depth layers
+
+    @property
+    def deepen(self) -> bool:
+        """Covered, but its evidence lacks a layer: the applicant page says what to add."""
+        return self.status == COVERED and bool(self.depth_advice)
 
     @property
     def gap(self) -> bool:
@@ -237,6 +334,7 @@ class CategoryView:
     clauses: tuple[ClauseView, ...]
     gaps: tuple[ClauseView, ...]
     covered_ids: tuple[str, ...]
+    deepen: tuple[ClauseView, ...]  # covered clauses whose evidence lacks a layer
     summary: str  # "覆盖 3 · 薄弱 1 · 缺失 0"
     pad: int  # empty matrix cells after the row's clauses (desktop table)
 
@@ -304,6 +402,7 @@ class ReportView:
     clauses: tuple[ClauseView, ...]
     gaps: tuple[ClauseView, ...]
     comparisons: tuple[ComparisonView, ...]
+    results: tuple[ResultsItemView, ...]
     flagged: tuple[ClauseView, ...]  # clauses with flags, in guideline order
     other_flags: tuple[FlagView, ...]  # flags of no clause in this guideline
     flag_count: int
@@ -315,6 +414,7 @@ class ReportView:
     counts_line: str
     disclaimer: str = DISCLAIMER
     probability_legend: str = PROBABILITY_LEGEND
+    depth_legend: str = DEPTH_LEGEND
     statuses: dict[str, dict[str, str]] = field(default_factory=dict)
     review: ReviewView | None = None
 
@@ -324,6 +424,70 @@ class ReportView:
 
 def _score_text(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
+
+
+# --- the results-data table -----------------------------------------------------------------------
+
+
+def number_text(value: float) -> str:
+    """A measured value as the narrative would write it: 99.68, 0.18, 13.9, 200 (no exponent)."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def time_words(time: str | None) -> str:
+    """A point's time in words: a bare year gets 年 ("2023" → "2023年"), others as written."""
+    if not time:
+        return ""
+    return f"{time}年" if re.fullmatch(r"\d{4}", time) else time
+
+
+def movement(first: float, last: float) -> str:
+    """上升 / 持平 / 下降 between two values, with the tolerance assess_measure calls stable."""
+    scale = max(abs(first), abs(last), 1e-9)
+    if abs(last - first) / scale < STABLE_TOLERANCE:
+        return "持平"
+    return "上升" if last > first else "下降"
+
+
+def trend_words(points: list[dict[str, Any]], judgement: str | None) -> tuple[str, int | None]:
+    """The change of a measure in words and its sort rank: the raw movement (上升/持平/下降) and,
+    when the report judges it with the direction of good, 改善/持平/变差 ("下降，改善")."""
+    if len(points) < 2:
+        return "—", None
+    # The same points the report's trend judges (dated ones, when there are three), so the words agree.
+    dated = [p for p in points if p.get("time")]
+    series = dated if len(dated) >= 3 else points
+    moved = movement(float(series[0]["value"]), float(series[-1]["value"]))
+    if judgement == "stable":
+        return "持平", TREND_RANKS["stable"]
+    if judgement in TREND_JUDGEMENTS:
+        return f"{moved}，{TREND_JUDGEMENTS[judgement]}", TREND_RANKS[judgement]
+    return moved, 0
+
+
+def sparkline(values: list[float], tone: str, label: str) -> SparklineView | None:
+    """An inline SVG line over a measure's values in document order; None under two points. The
+    points are spread evenly (times are often not numbers: 近三年, 2021年起); the highest value is at
+    the top whatever the direction of good, which the line's colour gives."""
+    if len(values) < 2:
+        return None
+    low, high = min(values), max(values)
+    inner_w, inner_h = SPARK_WIDTH - 2 * SPARK_PAD, SPARK_HEIGHT - 2 * SPARK_PAD
+    coords = []
+    for index, value in enumerate(values):
+        x = SPARK_PAD + inner_w * index / (len(values) - 1)
+        y = SPARK_PAD + (inner_h / 2 if high == low else inner_h * (high - value) / (high - low))
+        coords.append((f"{x:.1f}", f"{y:.1f}"))
+    return SparklineView(
+        width=SPARK_WIDTH,
+        height=SPARK_HEIGHT,
+        points=" ".join(f"{x},{y}" for x, y in coords),
+        last_x=coords[-1][0],
+        last_y=coords[-1][1],
+        tone=tone,
+        label=label,
+    )
 
 
 class _Builder:
@@ -439,6 +603,53 @@ class _Builder:
             role=role,
         )
 
+    def passage_at(self, offset: int) -> PassageView | None:
+        """The passage a document offset falls in (a depth sentence lies inside its evidence)."""
+        for raw in self.report["passages"]:
+            if raw["start"] <= offset < raw["end"]:
+                return self.passages[raw["id"]]
+        return None
+
+    # -- evidence depth ------------------------------------------------------------------------
+    def depth(self, entry: dict[str, Any]) -> DepthView | None:
+        depth = entry.get("depth")
+        if not depth:
+            return None
+        layers: list[DepthLayerView] = []
+        shown: dict[tuple[int, int], str] = {}  # sentence offsets -> the first layer that quotes it
+        for key in LAYERS:
+            layer = depth["layers"][key]
+            present = bool(layer["present"]) and layer["start"] is not None and layer["end"] is not None
+            span = (layer["start"], layer["end"]) if present else None
+            layers.append(
+                DepthLayerView(
+                    key=key,
+                    mark=DEPTH_MARKS[key],
+                    label=LAYER_NAMES[key],
+                    present=present,
+                    sentence=" ".join(self.text[span[0] : span[1]].split()) if span else "",
+                    passage=self.passage_at(span[0]) if span else None,
+                    same_as=shown.get(span, "") if span else "",
+                )
+            )
+            if span and span not in shown:
+                shown[span] = LAYER_NAMES[key]
+        return DepthView(
+            layers=tuple(layers),
+            summary=" ".join(f"{layer.label}{'✓' if layer.present else '✗'}" for layer in layers),
+            explanation=depth["explanation"],
+            advice=depth["advice"],
+        )
+
+    @staticmethod
+    def depth_advice(depth: DepthView | None) -> str:
+        """The missing layers, in words to the applicant; "" when the evidence shows all three."""
+        if depth is None or not depth.advice:
+            return ""
+        return applicant_words(
+            f"从做法、展开、结果三个层次看，本条款现有的段落{depth.explanation}，建议{depth.advice}。"
+        )
+
     # -- clauses -------------------------------------------------------------------------------
     def clause(self, cid: str) -> ClauseView:
         clause: Clause = self.guideline.clauses[cid]
@@ -453,6 +664,14 @@ class _Builder:
         near = tuple(self.evidence(pid, cid, True, "内容接近，但尚不足以对应本条款", pattern) for pid in near_ids)
         closest = (evidence + near)[:MAX_CLOSEST]
         confidence = CONFIDENCE_LABELS.get(entry.get("confidence", ""), "中")
+        depth = self.depth(entry)
+        depth_advice = self.depth_advice(depth)
+        if status == COVERED:
+            advice = depth_advice
+        else:
+            advice = self.advice(status, possible, bool(closest))
+            if status == WEAK and depth_advice:
+                advice += depth_advice
         return ClauseView(
             id=cid,
             anchor=f"clause-{cid}",
@@ -478,9 +697,13 @@ class _Builder:
             evidence_count=len(known),
             near=near,
             closest=closest,
-            advice=self.advice(status, possible, bool(closest)),
+            advice=advice,
             tooltip=f"{cid} {item.title}：{STATUS_LABELS[status]}，判断把握{confidence}"
-            + ("，可能已涉及" if possible else ""),
+            + ("，可能已涉及" if possible else "")
+            + (f"；证据层次 {depth.summary}" if depth else ""),
+            depth=depth,
+            depth_advice=depth_advice,
+            is_process=clause.kind == "process",
         )
 
     @staticmethod
@@ -528,6 +751,80 @@ class _Builder:
                     missing=tuple(missing),
                     guidance=applicant_words(clause.guidance) if clause and clause.guidance else "",
                     clause=clauses.get(clause_id) if clause_id else None,
+                )
+            )
+        return tuple(out)
+
+    # -- the results-data table ----------------------------------------------------------------
+    def measure_row(self, order: int, row: dict[str, Any]) -> MeasureRowView:
+        measure, assessment = row["measure"], row["assessment"] or {}
+        unit = measure.get("unit") or ""
+        points = measure["points"]
+        judgement = assessment.get("trend")
+        trend_text, trend_rank = trend_words(points, judgement)
+        level_value = assessment.get("level")
+        level = f"{number_text(float(level_value))}{unit}" if level_value is not None else "—"
+        said = "；".join(
+            " ".join(part for part in (time_words(p.get("time")), f"{number_text(float(p['value']))}{unit}") if part)
+            for p in points
+        )
+        tone = judgement if judgement in ("improving", "worsening") else "neutral"
+        return MeasureRowView(
+            order=order,
+            name=measure["name"],
+            unit=unit,
+            level=level,
+            level_time=time_words(assessment.get("level_time")),
+            level_value=float(level_value) if level_value is not None else None,
+            points=said,
+            trend_text=trend_text,
+            trend_rank=trend_rank,
+            judgement=judgement or "",
+            past=bool(row["past"]),
+            benchmark=bool(row["benchmark"]),
+            trend=bool(row["trend"]),
+            references=tuple(r["text"] for r in measure.get("references") or []),
+            passage=self.passages[row["passage"]],
+            sparkline=sparkline([float(p["value"]) for p in points], tone, f"{measure['name']}：{said}"),
+        )
+
+    def statement_row(self, row: dict[str, Any]) -> StatementRowView:
+        passage = self.passages[row["passage"]]
+        return StatementRowView(
+            passage=passage,
+            kinds=tuple(label for key, label in COMPARISON_KINDS if row[key]),
+            excerpt=plain(excerpt(passage.text, None, EXCERPT_CHARS)),
+        )
+
+    def row_place(self, row: dict[str, Any]) -> tuple[int, int]:
+        start = self.passages[row["passage"]].start
+        return start, row["measure"]["name_start"] if row["measure"] else start
+
+    def results(self) -> tuple[ResultsItemView, ...]:
+        results = self.report.get("results") or {"rows": [], "items": {}}
+        rows = [r for r in results["rows"] if r["passage"] in self.passages]
+        order = {item_id: index for index, item_id in enumerate(self.guideline.items)}
+        out = []
+        for item_id in sorted(results["items"], key=lambda i: (order.get(i, len(order)), i)):
+            counts = results["items"][item_id]
+            mine = [r for r in rows if r["item"] == item_id]
+            # Document order: the passage, then the measure's place in it.
+            measures = sorted((r for r in mine if r["kind"] == "measure" and r["measure"]), key=self.row_place)
+            statements = sorted((r for r in mine if r["kind"] == "statement"), key=self.row_place)
+            item = self.guideline.items.get(item_id)
+            summary = (
+                f"指标 {counts['measures']} 项：有以往比对 {counts['with_past']} 项，"
+                f"有趋势 {counts['with_trend']} 项，有标杆比对 {counts['with_benchmark']} 项"
+            )
+            if counts.get("statements"):
+                summary += f"；另有比对语句 {counts['statements']} 处"
+            out.append(
+                ResultsItemView(
+                    item_id=item_id,
+                    title=f"{item_id} {item.title}" if item else item_id,
+                    summary=summary,
+                    measures=tuple(self.measure_row(i, r) for i, r in enumerate(measures)),
+                    statements=tuple(self.statement_row(r) for r in statements),
                 )
             )
         return tuple(out)
@@ -662,6 +959,7 @@ class _Builder:
                     clauses=views,
                     gaps=tuple(c for c in views if c.gap),
                     covered_ids=tuple(c.id for c in views if not c.gap),
+                    deepen=tuple(c for c in views if c.deepen),
                     summary=" · ".join(f"{STATUS_LABELS[s]} {counts[s]}" for s in STATUSES),
                     pad=width - len(views),
                 )
@@ -704,6 +1002,7 @@ class _Builder:
             clauses=tuple(clauses.values()),
             gaps=tuple(c for c in clauses.values() if c.gap),
             comparisons=comparisons,
+            results=self.results(),
             flagged=flagged,
             other_flags=tuple(other_flags),
             flag_count=len(report["flags"]),

@@ -298,3 +298,46 @@
   });
   refresh();
 })();
+
+// The results-data table: a header button sorts its table's rows by that column (again: the other
+// way round); rows that tie keep document order. Buttons, so the keyboard sorts as the mouse does.
+(function () {
+  var tables = document.querySelectorAll("table.results");
+  function value(row, key, type) {
+    var raw = row.getAttribute("data-sort-" + key);
+    if (type === "number") {
+      return raw === "" || raw === null ? null : Number(raw);
+    }
+    return raw || "";
+  }
+  function sortBy(table, header) {
+    var key = header.getAttribute("data-sort-key");
+    var type = header.getAttribute("data-sort-type");
+    var direction = header.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
+    var sign = direction === "ascending" ? 1 : -1;
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = value(a, key, type);
+      var y = value(b, key, type);
+      var order = Number(a.getAttribute("data-sort-order")) - Number(b.getAttribute("data-sort-order"));
+      if (x === null || y === null) {
+        return x === y ? order : x === null ? 1 : -1;  // rows without a value last, either way
+      }
+      var diff = type === "number" ? x - y : x.localeCompare(y, "zh-Hans-CN");
+      return diff ? sign * diff : order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    var headers = table.querySelectorAll("th[data-sort-key]");
+    for (var i = 0; i < headers.length; i++) {
+      headers[i].setAttribute("aria-sort", headers[i] === header ? direction : "none");
+    }
+  }
+  Array.prototype.forEach.call(tables, function (table) {
+    Array.prototype.forEach.call(table.querySelectorAll("th[data-sort-key] button"), function (button) {
+      button.addEventListener("click", function () {
+        sortBy(table, button.parentNode);
+      });
+    });
+  });
+})();
