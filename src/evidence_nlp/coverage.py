@@ -386,6 +386,7 @@ class CoverageAssessor:
     ) -> tuple[dict[str, Comparison], tuple[ResultRow, ...]]:
         comparisons = {}
         table: list[ResultRow] = []
+        extracted: dict[str, list[ResultRow]] = {}
         results_items = {item.id for item in guideline.comparison_items()}
         for item in guideline.comparison_items():
             # Everything under the item's own heading, plus passages the matcher tied to the item
@@ -396,7 +397,11 @@ class CoverageAssessor:
                 for p in passages
                 if p.kind == "text" and (p.section == item.id or (p.id in ids and p.section not in results_items))
             ]
-            rows = [row for p in candidates for row in result_rows(item.id, p, guideline.measure_directions)]
+            rows = []
+            for p in candidates:  # a passage may serve two items: extracted once
+                if p.id not in extracted:
+                    extracted[p.id] = result_rows("", p, guideline.measure_directions)
+                rows += [replace(row, item_id=item.id) for row in extracted[p.id]]
             table += rows
 
             def passages_with(flag: str, rows: list[ResultRow] = rows) -> tuple[str, ...]:

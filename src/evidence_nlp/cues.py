@@ -3,6 +3,7 @@ benchmarks, and trends. Pure functions over strings, shared by the matcher and c
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -24,6 +25,9 @@ _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063
 _FOLD = str.maketrans(_TRADITIONAL, _SIMPLIFIED, _INVISIBLE)
 
 
+# The same passage or sentence is folded by several stages (cues, measures, depth): remembered,
+# bounded; a pure function of its argument.
+@functools.lru_cache(maxsize=4096)
 def fold_width(text: str) -> str:
     """The text the cues read: full-width digits, % and punctuation folded to ASCII (NFKC), so
     "１２％" and "12%" give the same cues; invisible characters dropped; traditional characters of

@@ -395,6 +395,12 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _raw_scores(sentence: str) -> dict[str, float]:
     """Each layer's summed cue weights, uncapped (more cues, more clearly the layer)."""
+    return dict(zip(_COMPILED, _raw_score_values(sentence), strict=True))
+
+
+# A sentence serves several clauses' evidence: its scores are computed once (bounded memo).
+@lru_cache(maxsize=8192)
+def _raw_score_values(sentence: str) -> tuple[float, ...]:
     folded = cues.fold_width(sentence).replace("\n", "")
     scores = {}
     for layer, table in _COMPILED.items():
@@ -402,7 +408,7 @@ def _raw_scores(sentence: str) -> dict[str, float]:
         if layer == RESULT and cues.mentions_past_comparison(folded):
             total += 1.0
         scores[layer] = total
-    return scores
+    return tuple(scores.values())
 
 
 def layer_scores(sentence: str) -> dict[str, float]:
