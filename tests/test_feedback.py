@@ -376,6 +376,11 @@ def test_training_documents_add_feedback_but_no_held_out_text(analyzer, welder, 
     corpus_train = json.loads((ANNOTATED / "splits.json").read_text(encoding="utf-8"))["train"]
     assert len(chosen.train) == len(corpus_train) + 1 and chosen.train[-1].annotator == "李复核"
     assert {d.name for d in chosen.dev} == set(json.loads((ANNOTATED / "splits.json").read_text())["dev"])
+    # The model manifest hashes each training document's own gold file (NAME.<reviewer>.gold.json).
+    from evidence_nlp.train import corpus_hash
+
+    assert chosen.train[-1].gold_path.name.endswith(".gold.json") and chosen.train[-1].gold_path.is_file()
+    assert corpus_hash(chosen.train) != corpus_hash(chosen.train[:-1])
 
 
 def test_evaluate_feedback_reports_the_reviewers_decisions_apart(analyzer, welder, tmp_path):

@@ -50,6 +50,8 @@ class GoldDocument:
     writer: str = ""  # who wrote the narrative: the unit of grouped cross-validation
     annotator: str = ""
     form: dict[str, Any] = field(default_factory=dict)  # headings (HEADING_FORMS), style, tables
+    # The gold file itself: NAME.gold.json in the corpus, NAME.<reviewer>.gold.json from feedback.
+    gold_path: Path | None = None
 
     @property
     def has_headings(self) -> bool:
@@ -94,6 +96,7 @@ def load_gold(path: Path) -> GoldDocument:
             writer=str(data.get("writer", "")),
             annotator=str(data.get("annotator", "")),
             form=dict(data.get("form", {})),
+            gold_path=path,
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise GoldError(f"{path}: unreadable gold annotation ({type(exc).__name__}: {exc})") from None

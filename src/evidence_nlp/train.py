@@ -293,7 +293,7 @@ def corpus_hash(documents: Sequence[GoldDocument]) -> str:
     for gold in sorted(documents, key=lambda d: d.name):
         digest.update(gold.name.encode())
         digest.update(gold.path.read_bytes())
-        digest.update(gold.path.with_name(gold.name + ".gold.json").read_bytes())
+        digest.update((gold.gold_path or gold.path.with_name(gold.name + ".gold.json")).read_bytes())
     return digest.hexdigest()
 
 
