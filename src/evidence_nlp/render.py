@@ -56,30 +56,24 @@ def _loader() -> jinja2.BaseLoader:
     return jinja2.PackageLoader("evidence_nlp", "templates")
 
 
+# Both environments: undefined names fail loudly; whitespace as the templates are laid out.
+_ENVIRONMENT_OPTIONS = {
+    "undefined": jinja2.StrictUndefined,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "keep_trailing_newline": True,
+}
+
+
 @cache
 def _html_env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=_loader(),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return jinja2.Environment(loader=_loader(), autoescape=True, **_ENVIRONMENT_OPTIONS)
 
 
 @cache
 def _markdown_env() -> jinja2.Environment:
     # Markdown has no autoescape of its own: every printed value goes through md_escape instead.
-    return jinja2.Environment(
-        loader=_loader(),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        finalize=md_escape,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    return jinja2.Environment(loader=_loader(), autoescape=False, finalize=md_escape, **_ENVIRONMENT_OPTIONS)
 
 
 @cache

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import __version__
 from .coverage import StatusModel
-from .embed import MemoEncoder, windows
+from .embed import MemoEncoder, window_texts
 from .evaluate import GoldDocument, compare, passage_paragraphs, summarise
 from .ingest import read_document
 from .match import FEATURES, ClauseScorer, LinearModel
@@ -306,10 +306,8 @@ def encode_corpus(analyzer: Analyzer, documents: Sequence[GoldDocument], workers
     memo = analyzer.matcher.encoder
     if not isinstance(memo, MemoEncoder):
         return 0
-    pieces = []
-    for gold in documents:
-        for passage in analyzer.segmenter.segment(read_document(gold.path)).passages:
-            pieces += [passage.text[start:end] for start, end in windows(passage.text, memo.max_chars)]
+    texts = [p.text for gold in documents for p in analyzer.segmenter.segment(read_document(gold.path)).passages]
+    pieces, _ = window_texts(texts, memo.max_chars)
     memo.prefill(pieces, workers=default_workers() if workers is None else workers)
     return len(pieces)
 
